@@ -1,0 +1,154 @@
+"""Callbacks for :func:`ganedu.train.train`: progress, live plot, logs, checkpoints, sample grids."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import torch
+from tqdm.auto import tqdm
+
+from ganedu import viz
+from ganedu.gan import GAN
+from ganedu.train import Callback, save_run
+
+
+class History(Callback):
+    """Keeps every ``every``-th step's losses in ``self.values`` (a dict of lists with a "step" key)."""
+
+    def __init__(self, every: int = 1):
+        self.every = every
+        self.values: dict[str, list[float]] = defaultdict(list)
+
+    def on_step(self, gan: GAN, logs: dict[str, float]) -> None:
+        if gan.step % self.every == 0:
+            self.values["step"].append(gan.step)
+            for k, v in logs.items():
+                self.values[k].append(v)
+
+
+class Progress(Callback):
+    """A tqdm.auto progress bar (a widget in a notebook) showing the latest losses."""
+
+    def __init__(self, total: int | None = None, every: int = 10):
+        self.total, self.every, self.bar = total, every, None
+
+    def on_train_start(self, gan: GAN) -> None:
+        self.bar = tqdm(total=self.total, initial=gan.step, unit="step", dynamic_ncols=True)
+
+    def on_step(self, gan: GAN, logs: dict[str, float]) -> None:
+        self.bar.update(1)
+        if gan.step % self.every == 0:
+            self.bar.set_postfix({k: f"{v:.3f}" for k, v in logs.items()}, refresh=False)
+
+    def on_train_end(self, gan: GAN) -> None:
+        self.bar.close()
+
+
+class LivePlot(History):
+    """Loss curves beside a grid from a fixed z, redrawn in place every ``every`` steps.
+
+    In a notebook the figure updates in its own output; elsewhere it is drawn once at the end.
+    """
+
+    def __init__(self, every: int = 100, n: int = 64, seed: int = 0, keys=("loss_D", "loss_G")):
+        super().__init__(every=1)
+        self.plot_every, self.n, self.seed, self.keys = every, n, seed, keys
+        self.handle = None
+
+    def _draw(self, gan: GAN):
+        fig, (ax_loss, ax_img) = plt.subplots(1, 2, figsize=(11, 4.5), gridspec_kw={"width_ratios": [1.4, 1]})
+        smooth = max(1, len(self.values.get("step", [])) // 50)
+        viz.plot_losses(
+            self.values, ax=ax_loss, keys=[k for k in self.keys if k in self.values], smooth=smooth
+        )
+        ax_loss.set_title("losses")
+        viz.show_grid(gan.sample(self.n, seed=self.seed), ax=ax_img, title=f"fixed z, step {gan.step}")
+        fig.tight_layout()
+        return fig
+
+    def _show(self, gan: GAN) -> None:
+        fig = self._draw(gan)
+        try:
+            from IPython import get_ipython
+            from IPython.display import display
+
+            in_notebook = get_ipython() is not None
+        except ImportError:
+            in_notebook = False
+        if in_notebook:
+            if self.handle is None:
+                self.handle = display(fig, display_id=True)
+            else:
+                self.handle.update(fig)
+        plt.close(fig)
+
+    def on_step(self, gan: GAN, logs: dict[str, float]) -> None:
+        super().on_step(gan, logs)
+        if gan.step % self.plot_every == 0:
+            self._show(gan)
+
+    def on_train_end(self, gan: GAN) -> None:
+        self._show(gan)
+
+
+class JsonlLog(Callback):
+    """Appends ``{"step", "time", losses...}`` every ``every`` steps to a JSON-lines file."""
+
+    def __init__(self, path, every: int = 10):
+        self.path, self.every = Path(path), every
+        self.start = time.monotonic()
+
+    def on_step(self, gan: GAN, logs: dict[str, float]) -> None:
+        if gan.step % self.every == 0:
+            with self.path.open("a") as f:
+                f.write(
+                    json.dumps({"step": gan.step, "time": round(time.monotonic() - self.start, 3), **logs})
+                    + "\n"
+                )
+
+
+class Checkpointer(Callback):
+    """Writes a resumable checkpoint every ``every`` steps and at the end, atomically.
+
+    ``last_step`` is the step of the newest checkpoint on disk (``None`` before the first).
+    """
+
+    def __init__(self, path, data, every: int = 500, extra: dict | None = None):
+        self.path, self.data, self.every, self.extra = Path(path), data, every, extra
+        self.last_step: int | None = None
+
+    def _save(self, gan: GAN) -> None:
+        save_run(self.path, gan, self.data, self.extra)
+        self.last_step = gan.step
+
+    def on_step(self, gan: GAN, logs: dict[str, float]) -> None:
+        if gan.step % self.every == 0:
+            self._save(gan)
+
+    def on_train_end(self, gan: GAN) -> None:
+        if self.last_step != gan.step:
+            self._save(gan)
+
+
+class SampleGrid(Callback):
+    """Saves a PNG grid from a fixed z every ``every`` steps (``samples_<step>.png``) and at the end."""
+
+    def __init__(self, out_dir, every: int = 500, n: int = 64, seed: int = 0):
+        self.out_dir, self.every, self.n, self.seed = Path(out_dir), every, n, seed
+
+    def _save(self, gan: GAN) -> None:
+        viz.save_grid(
+            gan.sample(self.n, seed=self.seed), self.out_dir / f"samples_{gan.step:06d}.png", nrow=8
+        )
+
+    def on_step(self, gan: GAN, logs: dict[str, float]) -> None:
+        if gan.step % self.every == 0:
+            self._save(gan)
+
+    def on_train_end(self, gan: GAN) -> None:
+        with torch.no_grad():
+            self._save(gan)

@@ -1,0 +1,90 @@
+"""Pictures of a GAN: sample grids, loss curves, latent interpolations.
+
+Images are either float tensors in [-1, 1] or uint8 tensors in [0, 255], shape (N, C, H, W).
+"""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from torch import Tensor
+
+
+def to_display(images: Tensor) -> Tensor:
+    """Float images in [-1, 1] or uint8 images -> float in [0, 1], on the CPU."""
+    images = images.detach().cpu()
+    if images.dtype == torch.uint8:
+        return images.float() / 255.0
+    return ((images.float() + 1.0) / 2.0).clamp(0.0, 1.0)
+
+
+def image_grid(images: Tensor, nrow: int | None = None, padding: int = 2) -> np.ndarray:
+    """Tile (N, C, H, W) images into one (H', W', C) array in [0, 1] with ``nrow`` images per row."""
+    x = to_display(images)
+    n, c, h, w = x.shape
+    nrow = nrow or math.ceil(math.sqrt(n))
+    rows = math.ceil(n / nrow)
+    grid = torch.ones(c, rows * (h + padding) + padding, nrow * (w + padding) + padding)
+    for i in range(n):
+        r, col = divmod(i, nrow)
+        top, left = padding + r * (h + padding), padding + col * (w + padding)
+        grid[:, top : top + h, left : left + w] = x[i]
+    return grid.permute(1, 2, 0).numpy()
+
+
+def show_grid(images: Tensor, nrow: int | None = None, ax=None, title: str | None = None):
+    """Draw a grid of images on ``ax`` (a new figure if ``None``); returns the axes."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 5))
+    grid = image_grid(images, nrow)
+    ax.imshow(grid.squeeze(-1) if grid.shape[-1] == 1 else grid, cmap="gray", vmin=0, vmax=1)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def save_grid(images: Tensor, path, nrow: int | None = None) -> None:
+    """Write a grid of images to a PNG file."""
+    grid = image_grid(images, nrow)
+    plt.imsave(path, grid.squeeze(-1) if grid.shape[-1] == 1 else grid, cmap="gray", vmin=0, vmax=1)
+
+
+def plot_losses(history: dict[str, list[float]], ax=None, keys=None, smooth: int = 1):
+    """Plot logged values against step; ``smooth`` > 1 applies a running mean of that width."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.5))
+    steps = history.get("step", [])
+    for key in keys or [k for k in history if k != "step"]:
+        values = np.asarray(history[key], dtype=float)
+        if smooth > 1 and len(values) >= smooth:
+            values = np.convolve(values, np.ones(smooth) / smooth, mode="valid")
+        ax.plot(steps[len(steps) - len(values) :], values, label=key)
+    ax.set_xlabel("step")
+    ax.legend(loc="best", fontsize="small")
+    return ax
+
+
+def slerp(z0: Tensor, z1: Tensor, t: float | Tensor) -> Tensor:
+    r"""Spherical interpolation (White 2016): follows the shell where Gaussian codes live.
+
+    .. math:: \mathrm{slerp}(z_0, z_1; t) = \frac{\sin((1-t)\Omega)}{\sin\Omega} z_0
+              + \frac{\sin(t\Omega)}{\sin\Omega} z_1, \quad
+              \cos\Omega = \frac{z_0 \cdot z_1}{\lVert z_0\rVert\,\lVert z_1\rVert}
+    """
+    t = torch.as_tensor(t, dtype=z0.dtype, device=z0.device).reshape(-1, *([1] * (z0.dim())))
+    cos = (z0 * z1).sum(-1, keepdim=True) / (z0.norm(dim=-1, keepdim=True) * z1.norm(dim=-1, keepdim=True))
+    omega = torch.acos(cos.clamp(-1 + 1e-7, 1 - 1e-7))
+    out = (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(omega)
+    return out.squeeze(0) if out.shape[0] == 1 else out
+
+
+def interpolate(z0: Tensor, z1: Tensor, steps: int = 8, spherical: bool = True) -> Tensor:
+    """``steps`` codes from ``z0`` to ``z1`` (each of shape (nz,)), stacked as (steps, nz)."""
+    t = torch.linspace(0, 1, steps, device=z0.device)
+    if spherical:
+        return slerp(z0[None], z1[None], t).reshape(steps, -1)
+    return torch.lerp(z0[None], z1[None], t[:, None])
