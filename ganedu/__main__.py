@@ -1,0 +1,222 @@
+"""The ganedu command line: ``python -m ganedu train|sample|eval|data``.
+
+Expected failures (unknown model, missing data, corrupt checkpoint, ...) print one readable
+line on stderr and exit with status 1; a traceback means a bug in ganedu.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from ganedu.errors import CheckpointError, GaneduError
+from ganedu.recipes import MODELS, RunConfig
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m ganedu", description="Train, sample and evaluate the course's GANs."
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser(
+        "train", help="train a model; the run directory holds config, checkpoint, log and grids"
+    )
+    t.add_argument("model", help=f"one of: {', '.join(MODELS)}")
+    t.add_argument("--dataset", default="fashion-mnist")
+    t.add_argument("--steps", type=int, help="total generator steps (a resumed run continues to this total)")
+    t.add_argument("--minutes", type=float, help="stop after this much wall time")
+    t.add_argument("--batch-size", type=int, default=64)
+    t.add_argument("--out", type=Path, help="run directory (default: runs/MODEL)")
+    t.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"])
+    t.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    t.add_argument("--checkpoint-every", type=int, default=500)
+    t.add_argument(
+        "--option", action="append", default=[], metavar="KEY=VALUE", help="model-specific setting"
+    )
+
+    s = sub.add_parser("sample", help="draw samples from a trained run into an .npz file")
+    s.add_argument("run", type=Path)
+    s.add_argument("-n", type=int, default=1000)
+    s.add_argument("--out", type=Path, required=True)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--truncation", type=float, help="truncation psi (StyleGAN)")
+    s.add_argument("--device", default="auto")
+
+    e = sub.add_parser("eval", help="score a run or an .npz of samples against the dataset")
+    e.add_argument("source", type=Path, help="a run directory or an .npz written by `sample`")
+    e.add_argument("--metric", default="fid", choices=["fid", "kid", "is", "pr"])
+    e.add_argument("--features", default="classifier", choices=["inception", "classifier"])
+    e.add_argument("-n", type=int, help="number of samples (and real images) to compare")
+    e.add_argument("--device", default="auto")
+
+    d = sub.add_parser("data", help="provide or inspect datasets and weights")
+    dsub = d.add_subparsers(dest="data_command", required=True)
+    f = dsub.add_parser("fetch", help="put a dataset (or the Inception weights) in the cache, verified")
+    f.add_argument("name")
+    dsub.add_parser("info", help="where each dataset is found and whether it verifies")
+    return p
+
+
+def _options(pairs: list[str]) -> dict:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise GaneduError(f"--option {pair!r} must look like KEY=VALUE")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
+def cmd_train(args) -> int:
+    from ganedu.callbacks import Checkpointer, JsonlLog, Progress, SampleGrid
+    from ganedu.recipes import build, recipe
+    from ganedu.train import resume, train
+
+    recipe(args.model)  # an unknown model fails before anything is written
+    out = args.out or Path("runs") / args.model
+    ckpt = out / "ckpt.pt"
+    if args.resume:
+        if not (out / "config.json").is_file():
+            raise CheckpointError(
+                f"nothing to resume in {out}: it has no config.json (train without --resume first)"
+            )
+        config = RunConfig.load(out / "config.json")
+        if config.model != args.model:
+            raise GaneduError(f"{out} holds a {config.model!r} run, not {args.model!r}")
+    else:
+        if ckpt.exists():
+            raise GaneduError(
+                f"{out} already holds a run: pass --resume to continue it, or choose another --out"
+            )
+        config = RunConfig(
+            args.model,
+            args.dataset,
+            args.batch_size,
+            args.seed,
+            args.device,
+            args.precision,
+            _options(args.option),
+        )
+    if args.steps is None and args.minutes is None:
+        raise GaneduError("say how long to train: --steps N, --minutes M, or both")
+    gan, data = build(config)
+    out.mkdir(parents=True, exist_ok=True)
+    if args.resume:
+        resume(ckpt, gan, data)
+        print(f"resuming {config.model} from step {gan.step}", file=sys.stderr)
+    else:
+        config.save(out / "config.json")
+    checkpointer = Checkpointer(ckpt, data, every=args.checkpoint_every)
+    callbacks = [
+        Progress(total=args.steps),
+        JsonlLog(out / "log.jsonl"),
+        SampleGrid(out, every=args.checkpoint_every),
+        checkpointer,
+    ]
+    try:
+        train(
+            gan,
+            data,
+            steps=args.steps,
+            minutes=args.minutes,
+            batch_size=config.batch_size,
+            callbacks=callbacks,
+        )
+    except GaneduError as e:
+        kept = (
+            f"; last good checkpoint: {ckpt} (step {checkpointer.last_step})"
+            if checkpointer.last_step
+            else ""
+        )
+        raise type(e)(f"{e}{kept}") from None
+    print(f"trained {config.model} to step {gan.step}; run directory: {out}")
+    return 0
+
+
+def _load_run(run: Path, device: str):
+    from ganedu.recipes import build
+    from ganedu.train import resume
+
+    if not run.is_dir():
+        raise CheckpointError(
+            f"no run directory at {run}: train one with `python -m ganedu train MODEL --out {run}`"
+        )
+    if not (run / "config.json").is_file():
+        raise CheckpointError(f"{run} is not a run directory: it has no config.json")
+    config = RunConfig.load(run / "config.json")
+    config.device = device
+    gan, data = build(config)
+    resume(run / "ckpt.pt", gan, data)
+    return config, gan, data
+
+
+def cmd_sample(args) -> int:
+    _, gan, data = _load_run(args.run, args.device)
+    options = {} if args.truncation is None else {"truncation": args.truncation}
+    arrays = gan.export(args.n, data, seed=args.seed, **options)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(args.out, **arrays)
+    print(f"wrote {len(arrays['images'])} samples {arrays['images'].shape[1:]} to {args.out}")
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from ganedu.metrics import evaluate
+
+    if args.source.is_dir():
+        config, gan, data = _load_run(args.source, args.device)
+        images, dataset = gan.export(args.n or 10_000, data)["images"], config.dataset
+    elif args.source.is_file():
+        try:
+            with np.load(args.source) as npz:
+                images = npz["images"]
+        except (OSError, ValueError, KeyError) as e:
+            raise GaneduError(f"{args.source} is not an .npz with an 'images' array ({e})") from None
+        dataset = "fashion-mnist"
+    else:
+        raise GaneduError(f"{args.source} is neither a run directory nor an .npz file")
+    import torch
+
+    result = evaluate(
+        torch.from_numpy(images), dataset=dataset, metric=args.metric, features=args.features, n=args.n
+    )
+    print(json.dumps(result))
+    return 0
+
+
+def cmd_data(args) -> int:
+    from ganedu import data
+
+    if args.data_command == "fetch":
+        print(f"{args.name}: ready in {data.fetch(args.name)}")
+    else:
+        for row in data.info():
+            print("  ".join(f"{k}={v}" for k, v in row.items()))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    handlers = {"train": cmd_train, "sample": cmd_sample, "eval": cmd_eval, "data": cmd_data}
+    try:
+        return handlers[args.command](args)
+    except GaneduError as e:
+        print(f"ganedu: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("ganedu: interrupted; the last checkpoint on disk is intact", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""The command line: train / sample / resume, and one readable line for every expected error."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from ganedu.__main__ import main
+
+FAST = ["--precision", "fp32", "--batch-size", "16", "--device", "cpu"]
+
+
+def run_cli(*args, cwd=None, env_extra=None):
+    env = {**os.environ, **(env_extra or {})}
+    return subprocess.run([sys.executable, "-m", "ganedu", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, env=env, timeout=240)  # fmt: skip
+
+
+def assert_one_line_error(result, pattern):
+    assert result.returncode == 1, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines[-1].startswith("ganedu: error:") and pattern in lines[-1], result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unknown_model_is_one_line_error(tmp_path):
+    assert_one_line_error(run_cli("train", "vae", "--steps", "1", "--out", tmp_path / "r"), "unknown model 'vae'")
+
+
+def test_unknown_dataset_is_one_line_error(tmp_path):
+    assert_one_line_error(
+        run_cli("train", "dcgan", "--dataset", "imagenet", "--steps", "1", "--out", tmp_path / "r"), "imagenet"
+    )
+
+
+def test_missing_run_directory_is_one_line_error(tmp_path):
+    assert_one_line_error(run_cli("sample", tmp_path / "nope", "-n", "4", "--out", tmp_path / "s.npz"), "no run directory")
+
+
+def test_corrupt_data_file_is_one_line_error(tmp_path):
+    folder = tmp_path / "data" / "fashion-mnist"
+    folder.mkdir(parents=True)
+    for name in ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"]:
+        (folder / name).write_bytes(b"not the real file")
+    result = run_cli("train", "dcgan", "--steps", "1", "--out", tmp_path / "r", env_extra={"GANEDU_DATA": tmp_path / "data"})
+    assert_one_line_error(result, "SHA-256")
+
+
+def test_train_sample_resume_and_corrupt_checkpoint(tmp_path, capsys):
+    """30 steps straight and 15 + resume to 30 give identical samples; a damaged ckpt is one line."""
+    straight, split = tmp_path / "straight", tmp_path / "split"
+    assert main(["train", "dcgan", "--steps", "30", "--out", str(straight), *FAST]) == 0
+    assert main(["train", "dcgan", "--steps", "15", "--out", str(split), *FAST]) == 0
+    assert main(["train", "dcgan", "--steps", "30", "--out", str(split), "--resume", *FAST]) == 0
+    assert {p.name for p in straight.iterdir()} >= {"config.json", "ckpt.pt", "log.jsonl", "samples_000030.png"}
+    for run in (straight, split):
+        assert main(["sample", str(run), "-n", "20", "--seed", "4", "--out", str(run / "s.npz")]) == 0
+    a, b = np.load(straight / "s.npz")["images"], np.load(split / "s.npz")["images"]
+    assert a.shape == (20, 1, 28, 28) and a.dtype == np.uint8
+    assert np.array_equal(a, b), "a resumed run must sample exactly what the straight run samples"
+
+    assert main(["train", "dcgan", "--steps", "31", "--out", str(straight), *FAST]) == 1  # exists: needs --resume
+    ckpt = straight / "ckpt.pt"
+    ckpt.write_bytes(ckpt.read_bytes()[:1000])
+    capsys.readouterr()
+    assert main(["sample", str(straight), "-n", "4", "--out", str(tmp_path / "x.npz")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "corrupt" in err[0]
+
+
+def test_conditional_sample_writes_labels_in_equal_shares(tmp_path):
+    run = tmp_path / "c"
+    assert main(["train", "cgan", "--steps", "2", "--out", str(run), *FAST]) == 0
+    assert main(["sample", str(run), "-n", "30", "--out", str(run / "s.npz")]) == 0
+    labels = np.load(run / "s.npz")["labels"]
+    assert np.array_equal(np.bincount(labels), [3] * 10)
+
+
+def test_train_needs_a_length(tmp_path, capsys):
+    assert main(["train", "dcgan", "--out", str(tmp_path / "r")]) == 1
+    assert "--steps" in capsys.readouterr().err

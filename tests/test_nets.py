@@ -1,0 +1,66 @@
+"""Network shapes, logits and parameter counts."""
+
+import pytest
+import torch
+from torch import nn
+
+from ganedu.nets import conditional, count_parameters, dcgan, mlp
+
+
+def test_dcgan_64_matches_the_paper_parameter_counts():
+    # the DCGAN of Radford et al. / pytorch/examples with nz=100, ngf=ndf=64, 3 channels
+    assert count_parameters(dcgan.Generator(nz=100, nc=3, image_size=64)) == 3_576_704
+    assert count_parameters(dcgan.Discriminator(nc=3, image_size=64)) == 2_765_568
+
+
+@pytest.mark.parametrize("size", [32, 64])
+def test_dcgan_shapes_and_range(size):
+    G, D = dcgan.Generator(nc=1, image_size=size), dcgan.Discriminator(nc=1, image_size=size)
+    x = G(torch.randn(5, 100))
+    assert x.shape == (5, 1, size, size)
+    assert x.min() >= -1 and x.max() <= 1
+    assert D(x).shape == (5,)
+
+
+def test_dcgan_32_has_one_block_fewer_than_64():
+    convs = lambda m: sum(isinstance(x, nn.ConvTranspose2d) for x in m.modules())  # noqa: E731
+    assert convs(dcgan.Generator(image_size=64)) - convs(dcgan.Generator(image_size=32)) == 1
+
+
+def test_discriminators_end_in_logits_not_sigmoid():
+    nets = [dcgan.Discriminator(), conditional.Discriminator(), mlp.Discriminator(), conditional.Discriminator(mode="concat")]
+    for net in nets:
+        assert not any(isinstance(m, nn.Sigmoid) for m in net.modules())
+    # a logit can leave [0, 1]: push the last layer's weights up and check
+    D = dcgan.Discriminator()
+    nn.init.constant_(D.head.weight, 1.0)
+    assert D(torch.ones(2, 1, 32, 32)).abs().max() > 1
+
+
+def test_dcgan_initialisation_is_normal_0_002():
+    G = dcgan.Generator(image_size=64)
+    w = torch.cat([m.weight.flatten() for m in G.modules() if isinstance(m, nn.ConvTranspose2d)])
+    assert abs(w.mean().item()) < 1e-3 and w.std().item() == pytest.approx(0.02, rel=0.05)
+    bn = [m for m in G.modules() if isinstance(m, nn.BatchNorm2d)]
+    assert all(torch.all(m.bias == 0) for m in bn)
+
+
+@pytest.mark.parametrize("mode", ["projection", "concat"])
+def test_conditional_nets_use_the_label(mode):
+    torch.manual_seed(0)
+    G, D = conditional.Generator(), conditional.Discriminator(mode=mode)
+    z = torch.randn(4, 100)
+    a, b = G(z, torch.zeros(4, dtype=torch.long)), G(z, torch.full((4,), 3))
+    assert a.shape == (4, 1, 32, 32) and not torch.allclose(a, b)
+    D.eval()
+    if mode == "projection":
+        nn.init.normal_(D.embed.weight, 0, 1.0)
+    assert D(a, torch.zeros(4, dtype=torch.long)).shape == (4,)
+    assert not torch.allclose(D(a, torch.zeros(4, dtype=torch.long)), D(a, torch.full((4,), 3)))
+
+
+def test_mlp_toy_generator_outputs_unbounded_points():
+    G = mlp.Generator(nz=8, out_shape=(2,), hidden=32)
+    assert G(torch.randn(16, 8)).shape == (16, 2)
+    assert not any(isinstance(m, nn.Tanh) for m in G.modules())
+    assert any(isinstance(m, nn.Tanh) for m in mlp.Generator(out_shape=(1, 28, 28)).modules())

@@ -1,0 +1,171 @@
+"""The training loop: one step per model, the NaN guard, checkpoints and exact resume."""
+
+import pickle
+
+import pytest
+import torch
+
+from ganedu import losses
+from ganedu.callbacks import Checkpointer, History, JsonlLog, SampleGrid
+from ganedu.checkpoint import load_checkpoint, save_checkpoint
+from ganedu.data import ImageBatches
+from ganedu.errors import CheckpointError, TrainingDiverged
+from ganedu.gan import GAN
+from ganedu.nets import dcgan, mlp
+from ganedu.recipes import RunConfig, build
+from ganedu.train import resume, save_run, train
+
+
+def tiny_data(n=64, size=28, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    images = torch.randint(0, 256, (n, 1, size, size), dtype=torch.uint8, generator=g)
+    return ImageBatches(images, torch.arange(n) % 10, pad_to=32, seed=seed)
+
+
+def tiny_dcgan(precision="fp32", seed=0):
+    torch.manual_seed(seed)
+    G, D = dcgan.Generator(nz=16, ngf=8, image_size=32), dcgan.Discriminator(ndf=8, image_size=32)
+    return GAN(
+        G, D, torch.optim.Adam(G.parameters(), 2e-4, betas=(0.5, 0.999)),
+        torch.optim.Adam(D.parameters(), 2e-4, betas=(0.5, 0.999)),
+        losses.minimax_d, losses.nonsaturating_g, nz=16, batch_size=8, precision=precision,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("model", ["gan", "dcgan", "cgan"])
+def test_one_cpu_training_step_per_model_changes_both_players(model):
+    gan, data = build(RunConfig(model, device="cpu", precision="fp32", batch_size=8))
+    before = {k: [p.detach().clone() for p in m.parameters()] for k, m in gan.modules().items()}
+    train(gan, data, steps=1, batch_size=8)
+    assert gan.step == 1
+    for name, module in gan.modules().items():
+        changed = any(not torch.equal(a, p) for a, p in zip(before[name], module.parameters(), strict=True))
+        assert changed, f"{model}: {name} did not change in one step"
+    assert torch.isfinite(gan.sample(4)).all()
+
+
+def test_d_step_leaves_generator_untouched_and_g_step_leaves_discriminator_untouched():
+    gan, data = tiny_dcgan(), tiny_data()
+    g_before = [p.clone() for p in gan.G.parameters()]
+    gan.d_step(*data.sample(8))
+    assert all(torch.equal(a, b) for a, b in zip(g_before, gan.G.parameters(), strict=True))
+    d_before = [p.clone() for p in gan.D.parameters()]
+    gan.g_step(8, None)
+    assert all(torch.equal(a, b) for a, b in zip(d_before, gan.D.parameters(), strict=True))
+
+
+def test_bf16_autocast_step_runs_and_keeps_fp32_weights():
+    gan, data = tiny_dcgan(precision="bf16"), tiny_data()
+    logs = gan.train_step(data, 8)
+    assert all(torch.isfinite(v) for v in logs.values())
+    assert all(p.dtype == torch.float32 for p in gan.G.parameters())
+
+
+def test_nan_guard_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint(tmp_path):
+    gan, data = tiny_dcgan(), tiny_data()
+    ckpt = tmp_path / "ckpt.pt"
+    train(gan, data, steps=2, batch_size=8, callbacks=[Checkpointer(ckpt, data, every=1)])
+    good = load_checkpoint(ckpt)["gan"]["step"]
+    with torch.no_grad():
+        next(gan.D.parameters()).fill_(float("nan"))
+    with pytest.raises(TrainingDiverged, match=r"diverged at step 3 .*loss_D = nan"):
+        train(gan, data, steps=5, batch_size=8, callbacks=[Checkpointer(ckpt, data, every=1)])
+    assert load_checkpoint(ckpt)["gan"]["step"] == good == 2
+
+
+def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
+    path = tmp_path / "ckpt.pt"
+    save_checkpoint(path, {"x": torch.ones(3)})
+
+    def crash(obj, f):
+        f.write(b"half a checkpoint")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", crash)
+    with pytest.raises(OSError):
+        save_checkpoint(path, {"x": torch.zeros(3)})
+    assert torch.equal(load_checkpoint(path)["x"], torch.ones(3))  # the old file is intact
+    assert [p.name for p in tmp_path.iterdir()] == ["ckpt.pt"]  # and no temporary file is left
+
+
+class Boom:
+    def __reduce__(self):
+        return (exec, ("open('pwned', 'w').write('code ran')",))
+
+
+def test_checkpoint_that_would_run_code_is_refused_and_does_not_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "evil.pt"
+    torch.save({"model": Boom()}, path)
+    with pytest.raises(CheckpointError, match="refused"):
+        load_checkpoint(path)
+    assert not (tmp_path / "pwned").exists()
+    path.write_bytes(pickle.dumps(Boom()))
+    with pytest.raises(CheckpointError):
+        load_checkpoint(path)
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_corrupt_checkpoint_gives_checkpoint_error(tmp_path):
+    path = tmp_path / "ckpt.pt"
+    save_checkpoint(path, {"x": torch.ones(1000)})
+    path.write_bytes(path.read_bytes()[:300])
+    with pytest.raises(CheckpointError, match="corrupt"):
+        load_checkpoint(path)
+
+
+def test_resume_is_exact_on_cpu(tmp_path):
+    straight, data = tiny_dcgan(seed=1), tiny_data(seed=1)
+    torch.manual_seed(5)
+    train(straight, data, steps=6, batch_size=8)
+
+    first, data = tiny_dcgan(seed=1), tiny_data(seed=1)
+    torch.manual_seed(5)
+    train(first, data, steps=3, batch_size=8)
+    save_run(tmp_path / "ckpt.pt", first, data)
+    torch.manual_seed(123)  # disturb every RNG: resume must restore them
+    second, data2 = tiny_dcgan(seed=7), tiny_data(seed=1)
+    data2.sample(5)
+    resume(tmp_path / "ckpt.pt", second, data2)
+    train(second, data2, steps=6, batch_size=8)
+
+    assert second.step == 6
+    assert torch.equal(straight.sample(8, seed=3), second.sample(8, seed=3))
+    for a, b in zip(straight.D.parameters(), second.D.parameters(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_callbacks_write_log_grid_and_history(tmp_path):
+    gan, data = tiny_dcgan(), tiny_data()
+    history = History()
+    train(gan, data, steps=4, batch_size=8, callbacks=[history, JsonlLog(tmp_path / "log.jsonl", every=2),
+                                                        SampleGrid(tmp_path, every=2, n=4)])  # fmt: skip
+    assert history.values["step"] == [1, 2, 3, 4] and len(history.values["loss_D"]) == 4
+    assert len((tmp_path / "log.jsonl").read_text().splitlines()) == 2
+    assert sorted(p.name for p in tmp_path.glob("samples_*.png")) == ["samples_000002.png", "samples_000004.png"]
+
+
+def test_minutes_budget_stops_training():
+    gan, data = tiny_dcgan(), tiny_data()
+    train(gan, data, minutes=0.002, batch_size=8)
+    assert 0 < gan.step < 10_000
+
+
+def test_mlp_gan_on_toy_points_learns_the_ring_radius():
+    from ganedu.data import toy_mixture
+
+    torch.manual_seed(0)
+    points, _ = toy_mixture("ring", 2048, seed=0)
+
+    class Points:
+        def sample(self, b):
+            return points[torch.randint(len(points), (b,))], None
+
+    G, D = mlp.Generator(nz=8, out_shape=(2,), hidden=64), mlp.Discriminator((2,), hidden=64)
+    gan = GAN(G, D, torch.optim.Adam(G.parameters(), 1e-3, betas=(0.5, 0.999)),
+              torch.optim.Adam(D.parameters(), 1e-3, betas=(0.5, 0.999)),
+              losses.minimax_d, losses.nonsaturating_g, nz=8, ema_half_life=None)  # fmt: skip
+    radius_before = gan.sample(512).norm(dim=1).mean().item()
+    train(gan, Points(), steps=400, batch_size=128)
+    radius = gan.sample(512).norm(dim=1).mean().item()
+    assert abs(radius - 2.0) < 0.4 < abs(radius_before - 2.0), (radius_before, radius)
