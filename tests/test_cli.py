@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import numpy as np
-import pytest
 
 from ganedu.__main__ import main
 
@@ -26,17 +25,22 @@ def assert_one_line_error(result, pattern):
 
 
 def test_unknown_model_is_one_line_error(tmp_path):
-    assert_one_line_error(run_cli("train", "vae", "--steps", "1", "--out", tmp_path / "r"), "unknown model 'vae'")
+    assert_one_line_error(
+        run_cli("train", "vae", "--steps", "1", "--out", tmp_path / "r"), "unknown model 'vae'"
+    )
 
 
 def test_unknown_dataset_is_one_line_error(tmp_path):
     assert_one_line_error(
-        run_cli("train", "dcgan", "--dataset", "imagenet", "--steps", "1", "--out", tmp_path / "r"), "imagenet"
+        run_cli("train", "dcgan", "--dataset", "imagenet", "--steps", "1", "--out", tmp_path / "r"),
+        "imagenet",
     )
 
 
 def test_missing_run_directory_is_one_line_error(tmp_path):
-    assert_one_line_error(run_cli("sample", tmp_path / "nope", "-n", "4", "--out", tmp_path / "s.npz"), "no run directory")
+    assert_one_line_error(
+        run_cli("sample", tmp_path / "nope", "-n", "4", "--out", tmp_path / "s.npz"), "no run directory"
+    )
 
 
 def test_corrupt_data_file_is_one_line_error(tmp_path):
@@ -44,7 +48,15 @@ def test_corrupt_data_file_is_one_line_error(tmp_path):
     folder.mkdir(parents=True)
     for name in ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"]:
         (folder / name).write_bytes(b"not the real file")
-    result = run_cli("train", "dcgan", "--steps", "1", "--out", tmp_path / "r", env_extra={"GANEDU_DATA": tmp_path / "data"})
+    result = run_cli(
+        "train",
+        "dcgan",
+        "--steps",
+        "1",
+        "--out",
+        tmp_path / "r",
+        env_extra={"GANEDU_DATA": tmp_path / "data"},
+    )
     assert_one_line_error(result, "SHA-256")
 
 
@@ -54,14 +66,21 @@ def test_train_sample_resume_and_corrupt_checkpoint(tmp_path, capsys):
     assert main(["train", "dcgan", "--steps", "30", "--out", str(straight), *FAST]) == 0
     assert main(["train", "dcgan", "--steps", "15", "--out", str(split), *FAST]) == 0
     assert main(["train", "dcgan", "--steps", "30", "--out", str(split), "--resume", *FAST]) == 0
-    assert {p.name for p in straight.iterdir()} >= {"config.json", "ckpt.pt", "log.jsonl", "samples_000030.png"}
+    assert {p.name for p in straight.iterdir()} >= {
+        "config.json",
+        "ckpt.pt",
+        "log.jsonl",
+        "samples_000030.png",
+    }
     for run in (straight, split):
         assert main(["sample", str(run), "-n", "20", "--seed", "4", "--out", str(run / "s.npz")]) == 0
     a, b = np.load(straight / "s.npz")["images"], np.load(split / "s.npz")["images"]
     assert a.shape == (20, 1, 28, 28) and a.dtype == np.uint8
     assert np.array_equal(a, b), "a resumed run must sample exactly what the straight run samples"
 
-    assert main(["train", "dcgan", "--steps", "31", "--out", str(straight), *FAST]) == 1  # exists: needs --resume
+    assert (
+        main(["train", "dcgan", "--steps", "31", "--out", str(straight), *FAST]) == 1
+    )  # exists: needs --resume
     ckpt = straight / "ckpt.pt"
     ckpt.write_bytes(ckpt.read_bytes()[:1000])
     capsys.readouterr()

@@ -17,9 +17,10 @@ def sigmoid(x):
 
 
 def test_minimax_d_is_binary_cross_entropy_by_hand():
-    expected = -sum(math.log(sigmoid(r)) for r in REAL.tolist()) / 3 - sum(
-        math.log(1 - sigmoid(f)) for f in FAKE.tolist()
-    ) / 3
+    expected = (
+        -sum(math.log(sigmoid(r)) for r in REAL.tolist()) / 3
+        - sum(math.log(1 - sigmoid(f)) for f in FAKE.tolist()) / 3
+    )
     assert losses.minimax_d(REAL, FAKE).item() == pytest.approx(expected, rel=1e-6)
 
 
@@ -61,7 +62,9 @@ def test_hinge_d_by_hand_and_differs_from_wasserstein():
 
 
 def test_least_squares_by_hand():
-    expected_d = 0.5 * sum((r - 1) ** 2 for r in REAL.tolist()) / 3 + 0.5 * sum(f**2 for f in FAKE.tolist()) / 3
+    expected_d = (
+        0.5 * sum((r - 1) ** 2 for r in REAL.tolist()) / 3 + 0.5 * sum(f**2 for f in FAKE.tolist()) / 3
+    )
     expected_g = 0.5 * sum((f - 1) ** 2 for f in FAKE.tolist()) / 3
     assert losses.least_squares_d(REAL, FAKE).item() == pytest.approx(expected_d)
     assert losses.least_squares_g(FAKE).item() == pytest.approx(expected_g)
@@ -71,7 +74,9 @@ def test_one_sided_label_smoothing_only_moves_the_real_target():
     expected = -sum(0.9 * math.log(sigmoid(r)) + 0.1 * math.log(1 - sigmoid(r)) for r in REAL.tolist()) / 3
     expected -= sum(math.log(1 - sigmoid(f)) for f in FAKE.tolist()) / 3
     assert losses.smoothed_minimax_d(REAL, FAKE, 0.9).item() == pytest.approx(expected, rel=1e-6)
-    assert losses.smoothed_minimax_d(REAL, FAKE, 1.0).item() == pytest.approx(losses.minimax_d(REAL, FAKE).item())
+    assert losses.smoothed_minimax_d(REAL, FAKE, 1.0).item() == pytest.approx(
+        losses.minimax_d(REAL, FAKE).item()
+    )
 
 
 @pytest.mark.parametrize("name", list(losses.LOSSES))
@@ -80,4 +85,6 @@ def test_discriminator_loss_prefers_separating_real_from_fake(name):
     good = d_loss(torch.full((8,), 0.9), torch.full((8,), -0.9))
     bad = d_loss(torch.full((8,), -0.9), torch.full((8,), 0.9))
     assert good < bad, f"{name}: D's loss should be lower when it scores reals above fakes"
-    assert g_loss(torch.full((8,), 0.9)) < g_loss(torch.full((8,), -0.9)), f"{name}: G gains when D scores fakes high"
+    assert g_loss(torch.full((8,), 0.9)) < g_loss(torch.full((8,), -0.9)), (
+        f"{name}: G gains when D scores fakes high"
+    )

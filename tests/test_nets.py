@@ -28,7 +28,12 @@ def test_dcgan_32_has_one_block_fewer_than_64():
 
 
 def test_discriminators_end_in_logits_not_sigmoid():
-    nets = [dcgan.Discriminator(), conditional.Discriminator(), mlp.Discriminator(), conditional.Discriminator(mode="concat")]
+    nets = [
+        dcgan.Discriminator(),
+        conditional.Discriminator(),
+        mlp.Discriminator(),
+        conditional.Discriminator(mode="concat"),
+    ]
     for net in nets:
         assert not any(isinstance(m, nn.Sigmoid) for m in net.modules())
     # a logit can leave [0, 1]: push the last layer's weights up and check

@@ -142,7 +142,10 @@ def test_callbacks_write_log_grid_and_history(tmp_path):
                                                         SampleGrid(tmp_path, every=2, n=4)])  # fmt: skip
     assert history.values["step"] == [1, 2, 3, 4] and len(history.values["loss_D"]) == 4
     assert len((tmp_path / "log.jsonl").read_text().splitlines()) == 2
-    assert sorted(p.name for p in tmp_path.glob("samples_*.png")) == ["samples_000002.png", "samples_000004.png"]
+    assert sorted(p.name for p in tmp_path.glob("samples_*.png")) == [
+        "samples_000002.png",
+        "samples_000004.png",
+    ]
 
 
 def test_minutes_budget_stops_training():
