@@ -223,9 +223,13 @@ def cifar_archive(path: Path, batches: dict[str, bytes]) -> dict[str, str]:
 
 
 def cifar_batch(n: int, label: int) -> bytes:
-    """A batch as CIFAR-10 stores it: rows of 1024 red, 1024 green, 1024 blue bytes."""
+    """A batch as CIFAR-10 stores it: rows of 1024 red, 1024 green, 1024 blue bytes.
+
+    Pickled with protocol 2 and the numpy 1.x module name, like the original files.
+    """
     planes = np.concatenate([np.full((n, 1024), c, np.uint8) for c in (10, 20, 30)], axis=1)
-    return pickle.dumps({b"data": planes, b"labels": [label] * n})
+    payload = pickle.dumps({b"data": planes, b"labels": [label] * n}, protocol=2)
+    return payload.replace(b"numpy._core.multiarray", b"numpy.core.multiarray")
 
 
 def test_cifar10_batches_load_as_nchw_rgb(tmp_path, monkeypatch):
