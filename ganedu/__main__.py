@@ -198,10 +198,11 @@ def cmd_data(args) -> int:
     from ganedu import data
 
     if args.data_command == "fetch":
+        if args.name == "inception":
+            import ganedu.metrics  # noqa: F401  (registers the Inception weights' fetcher)
         print(f"{args.name}: ready in {data.fetch(args.name)}")
     else:
-        for row in data.info():
-            print("  ".join(f"{k}={v}" for k, v in row.items()))
+        print(data.format_info(data.info()))
     return 0
 
 

@@ -8,7 +8,6 @@ from collections import defaultdict
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import torch
 from tqdm.auto import tqdm
 
 from ganedu import viz
@@ -37,7 +36,7 @@ class Progress(Callback):
         self.total, self.every, self.bar = total, every, None
 
     def on_train_start(self, gan: GAN) -> None:
-        self.bar = tqdm(total=self.total, initial=gan.step, unit="step", dynamic_ncols=True)
+        self.bar = tqdm(total=self.total, initial=gan.step, unit="step", dynamic_ncols=True, mininterval=1.0)
 
     def on_step(self, gan: GAN, logs: dict[str, float]) -> None:
         self.bar.update(1)
@@ -150,5 +149,4 @@ class SampleGrid(Callback):
             self._save(gan)
 
     def on_train_end(self, gan: GAN) -> None:
-        with torch.no_grad():
-            self._save(gan)
+        self._save(gan)
