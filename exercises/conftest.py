@@ -1,0 +1,101 @@
+"""The autograder's shared machinery: which file is graded, on which device, for how long.
+
+``pytest exercises/`` grades your files in ``exercises/``; ``pytest exercises/ --solutions``
+grades the reference solutions in ``solutions/``. ``--device cuda`` runs the tests on a GPU.
+Every test has a time limit of 60 s unless it says otherwise (``@pytest.mark.timeout(N)``),
+so an exercise that loops forever fails instead of hanging the grader.
+
+A test module gets the exercise it grades as a fixture::
+
+    from conftest import exercise_fixture
+
+    ex = exercise_fixture("ex01_gan_basics")
+
+    def test_noise_has_the_asked_shape(ex, device):
+        assert ex.sample_noise(4, 8, device=device).shape == (4, 8)
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_TIMEOUT_S = 60
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("ganedu", "ganedu autograder")
+    group.addoption(
+        "--solutions", action="store_true", help="grade solutions/ instead of the exercises in exercises/"
+    )
+    group.addoption("--device", default="cpu", help="device the tests run on: cpu (default), cuda, mps")
+
+
+def pytest_configure(config):
+    torch.set_num_threads(min(2, torch.get_num_threads()))
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(DEFAULT_TIMEOUT_S))
+
+
+def exercise_path(name: str, solutions: bool) -> Path:
+    """``solutions/<name>.py`` or ``exercises/<name>.py``."""
+    return ROOT / ("solutions" if solutions else "exercises") / f"{name}.py"
+
+
+def load_module(name: str, solutions: bool):
+    """Import the exercise file afresh (never a cached copy), under its own module name."""
+    path = exercise_path(name, solutions)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} is missing; run `python -m ganedu.grading make-stubs` to recreate it"
+        )
+    module_name = f"graded_{'solutions' if solutions else 'exercises'}_{name}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module  # dataclasses and pickling look modules up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def load_exercise(request):
+    """A function ``load_exercise("ex01_gan_basics") -> module``, honouring ``--solutions``."""
+    solutions = request.config.getoption("--solutions")
+    return lambda name: load_module(name, solutions)
+
+
+def exercise_fixture(name: str):
+    """A module-scoped fixture named ``ex``: the exercise module ``name`` being graded.
+
+    Use it at module level: ``ex = exercise_fixture("ex04_wgan")``.
+    """
+
+    @pytest.fixture(scope="module", name="ex")
+    def _exercise(load_exercise):
+        return load_exercise(name)
+
+    return _exercise
+
+
+@pytest.fixture(scope="session")
+def device(request) -> torch.device:
+    """The device given by ``--device`` (default cpu)."""
+    dev = torch.device(request.config.getoption("--device"))
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        pytest.exit("--device cuda was given but no CUDA GPU is visible", returncode=4)
+    return dev
+
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    """Every test starts from the same random state, so a grade never depends on test order."""
+    torch.manual_seed(0)
