@@ -63,11 +63,7 @@ def make_stub(source_text: str, name: str | None = None) -> str:
         tree = ast.parse(source_text)
     except SyntaxError as e:
         raise StubError(f"line {e.lineno}: the solution is not valid Python: {e.msg}") from None
-    functions = [
-        (node.lineno, node.end_lineno, node.name)
-        for node in ast.walk(tree)
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-    ]
+    functions = list(_functions(tree))
     out: list[str] = []
     block_indent: str | None = None
     for number, line in enumerate(lines, start=1):
@@ -87,7 +83,7 @@ def make_stub(source_text: str, name: str | None = None) -> str:
             enclosing = [f for f in functions if f[0] < number <= f[1]]
             if not enclosing:
                 raise StubError(f"line {number}: {BEGIN} outside a function body")
-            function = max(enclosing)[2]  # the innermost: it starts last
+            function = max(enclosing)[2]  # the innermost one starts last
             out.append(
                 f'{indent}raise NotImplementedError("{function}: not implemented yet, see its docstring")\n'
             )
@@ -98,6 +94,18 @@ def make_stub(source_text: str, name: str | None = None) -> str:
         raise StubError(f"{BEGIN} without an {END} after it")
     header = STUB_HEADER.format(name=name) if name else ""
     return header + "".join(out)
+
+
+def _functions(node: ast.AST, prefix: str = ""):
+    """``(first line, last line, qualified name)`` of every function under ``node``."""
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            name = prefix + child.name
+            if not isinstance(child, ast.ClassDef):
+                yield child.lineno, child.end_lineno, name
+            yield from _functions(child, name + ".")
+        else:
+            yield from _functions(child, prefix)
 
 
 def repository_root(start: Path | None = None) -> Path:

@@ -72,7 +72,7 @@ def test_stub_replaces_each_solution_block_by_a_raise_naming_its_function():
     assert "x + x" not in stub and "w * h" not in stub and "SOLUTION" not in stub
     assert '        raise NotImplementedError("double: ' not in stub  # same indentation as the body
     assert '    raise NotImplementedError("double: not implemented yet, see its docstring")\n' in stub
-    assert '        raise NotImplementedError("area: not implemented yet, see its docstring")\n' in stub
+    assert '        raise NotImplementedError("Box.area: not implemented yet, see its docstring")\n' in stub
     assert '"""Return 2x."""' in stub and "import math" in stub
     compile(stub, "stub.py", "exec")
 
@@ -129,7 +129,7 @@ def test_check_shows_stubs_as_not_yet_implemented_and_wrong_answers_with_their_m
         'raise NotImplementedError("double: not implemented yet, see its docstring")', "return x + 1"
     )
     text = text.replace(
-        'raise NotImplementedError("area: not implemented yet, see its docstring")', "return w * h"
+        'raise NotImplementedError("Box.area: not implemented yet, see its docstring")', "return w * h"
     )
     text = text.replace(
         'raise NotImplementedError("hang: not implemented yet, see its docstring")', "while True: pass"
