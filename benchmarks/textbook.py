@@ -42,7 +42,11 @@ class TextbookDCGAN:
     def __init__(self, images_uint8: torch.Tensor, batch_size: int = 64, workers: int = 2, seed: int = 0):
         torch.manual_seed(seed)
         self.loader = torch.utils.data.DataLoader(
-            PerSampleDataset(images_uint8), batch_size=batch_size, shuffle=True, num_workers=workers, drop_last=True
+            PerSampleDataset(images_uint8),
+            batch_size=batch_size,
+            shuffle=True,
+            num_workers=workers,
+            drop_last=True,
         )
         self.G = dcgan.Generator(nz=100, nc=1, image_size=32)
         self.D = nn.Sequential(dcgan.Discriminator(nc=1, image_size=32), nn.Sigmoid())
