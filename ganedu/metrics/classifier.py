@@ -36,8 +36,9 @@ WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 class FashionCNN(nn.Module):
     """Three 3x3 convolutions (BatchNorm on the last two), max pooling, a 128-d feature layer.
 
-    Input: float ``(B, 1, 28, 28)`` in [-1, 1]. ``features`` returns the 128-d ReLU activations
-    before the last linear layer; ``forward`` returns logits ``(B, 10)``.
+    Input: float ``(B, 1, 28, 28)`` in [-1, 1]. ``features`` returns the 128-d penultimate layer
+    before its ReLU (a ReLU leaves some units at 0 for every image, which makes covariances
+    singular); ``forward`` returns logits ``(B, 10)``.
     """
 
     feature_dim = 128
@@ -58,7 +59,6 @@ class FashionCNN(nn.Module):
             nn.MaxPool2d(2),  # (B, 128, 3, 3)
             nn.Flatten(),  # (B, 1152)
             nn.Linear(1152, self.feature_dim),  # (B, 128)
-            nn.ReLU(),
         )
         self.head = nn.Linear(self.feature_dim, num_classes)  # (B, 10)
 
@@ -66,13 +66,14 @@ class FashionCNN(nn.Module):
         return self.body(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(x))
+        return self.head(torch.relu(self.features(x)))
 
 
 class LeNet(nn.Module):
     """LeNet-5-style network (LeCun et al. 1998): 5x5 convolutions, no BatchNorm, a 256-d layer.
 
-    Input: float ``(B, 1, 28, 28)`` in [-1, 1]. Deliberately unlike :class:`FashionCNN` (kernel
+    Input: float ``(B, 1, 28, 28)`` in [-1, 1]; ``features`` is the 256-d layer before its ReLU,
+    ``forward`` returns logits ``(B, 10)``. Deliberately unlike :class:`FashionCNN` (kernel
     sizes, no normalisation, no padding, dropout) so the two make
     different mistakes.
     """
@@ -90,7 +91,6 @@ class LeNet(nn.Module):
             nn.MaxPool2d(2),  # (B, 50, 4, 4)
             nn.Flatten(),  # (B, 800)
             nn.Linear(800, self.feature_dim),  # (B, 256)
-            nn.ReLU(),
         )
         self.dropout = nn.Dropout(0.3)
         self.head = nn.Linear(self.feature_dim, num_classes)  # (B, 10)
@@ -99,7 +99,7 @@ class LeNet(nn.Module):
         return self.body(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.dropout(self.features(x)))
+        return self.head(self.dropout(torch.relu(self.features(x))))
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,7 @@ CLASSIFIERS: dict[tuple[str, str], ClassifierSpec] = {
         "primary",
         FashionCNN,
         "fashion_mnist_classifier.pt",
-        "",
+        "74e1385df9c12abefa931de7d3358cc4171163994381362f9975d0b11560bde1",
         seed=0,
     ),
     ("fashion-mnist", "independent"): ClassifierSpec(
@@ -136,7 +136,7 @@ CLASSIFIERS: dict[tuple[str, str], ClassifierSpec] = {
         "independent",
         LeNet,
         "fashion_mnist_independent.pt",
-        "",
+        "69c3f0214a519f103fb170ea1f0428692ceae69bf89613fa036750d56a8e6a63",
         seed=1,
     ),
 }
@@ -177,6 +177,7 @@ class ClassifierFeatures:
         self.network.load_state_dict(load_weights(self.spec))
         self.network.to(self.device).eval()
         self.feature_dim = self.network.feature_dim
+        self.weights_sha256 = self.spec.sha256
         self.name = (
             "Fashion-MNIST classifier" if which == "primary" else "Fashion-MNIST independent classifier"
         )

@@ -18,7 +18,7 @@ from ganedu.data import cache_dir, load_dataset
 from ganedu.errors import GaneduError
 from ganedu.metrics.classifier import ClassifierFeatures
 from ganedu.metrics.frechet import frechet_distance
-from ganedu.metrics.inception import INCEPTION_SHA256, InceptionFeatures
+from ganedu.metrics.inception import InceptionFeatures
 from ganedu.metrics.inception_score import inception_score
 from ganedu.metrics.kid import kernel_inception_distance
 from ganedu.metrics.prdc import density_coverage, precision_recall
@@ -36,14 +36,9 @@ def feature_network(features: str, dataset: str, device=None):
     raise GaneduError(f"unknown features {features!r}; choose one of {', '.join(FEATURES)}")
 
 
-def _weights_tag(extractor) -> str:
-    sha = extractor.spec.sha256 if isinstance(extractor, ClassifierFeatures) else INCEPTION_SHA256
-    return sha[:12]
-
-
 def real_features(extractor, features: str, dataset: str, split: str, n: int) -> np.ndarray:
     """Features of the first ``n`` images of ``dataset``/``split``, cached on disk as float32 (n, D)."""
-    path = cache_dir() / "stats" / f"{dataset}-{split}-{features}-{_weights_tag(extractor)}-n{n}.npz"
+    path = cache_dir() / "stats" / f"{dataset}-{split}-{features}-{extractor.weights_sha256[:12]}-n{n}.npz"
     if path.is_file():
         with np.load(path) as cached:
             return cached["features"]
