@@ -6,9 +6,7 @@ test with ``NotImplementedError``, not with an import error or another crash, wh
 mean a test fails for a reason other than the missing answer.
 """
 
-import json
-import subprocess
-import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -20,33 +18,14 @@ NAMES = grading.exercise_names(ROOT)
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory) -> dict[str, dict[str, grading.TestResult]]:
-    """``{"solutions" | "stubs": {nodeid: result}}``, from one autograder run per direction."""
-    out = tmp_path_factory.mktemp("graded")
-    procs = {}
-    for direction in ("solutions", "stubs"):
-        args = ["-q", "-p", "no:cacheprovider", "exercises"] + (
-            ["--solutions"] if direction == "solutions" else []
-        )
-        command = [
-            sys.executable,
-            "-m",
-            "ganedu.grading",
-            "pytest",
-            str(out / f"{direction}.json"),
-            "--",
-            *args,
-        ]
-        procs[direction] = subprocess.Popen(
-            command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-        )
-    results = {}
-    for direction, proc in procs.items():
-        output = proc.communicate(timeout=600)[0].decode(errors="replace")
-        path = out / f"{direction}.json"
-        assert path.exists(), f"the {direction} run wrote no results:\n{output[-3000:]}"
-        results[direction] = {r["nodeid"]: grading.TestResult(**r) for r in json.loads(path.read_text())}
-    return results
+def graded() -> dict[str, dict[str, grading.TestResult]]:
+    """``{"solutions" | "stubs": {nodeid: result}}``, both directions graded at the same time."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = {
+            direction: pool.submit(grading.run_autograder, solutions=direction == "solutions", root=ROOT)
+            for direction in ("solutions", "stubs")
+        }
+        return {direction: {r.nodeid: r for r in run.result()} for direction, run in runs.items()}
 
 
 def test_there_are_exercises_to_grade():
