@@ -36,14 +36,14 @@ def feature_network(features: str, dataset: str, device=None):
     raise GaneduError(f"unknown features {features!r}; choose one of {', '.join(FEATURES)}")
 
 
-def real_features(extractor, features: str, dataset: str, split: str, n: int) -> np.ndarray:
-    """Features of the first ``n`` images of ``dataset``/``split``, cached on disk as float32 (n, D)."""
+def real_features(extractor, features: str, dataset: str, split: str, images: torch.Tensor) -> np.ndarray:
+    """Features of ``images``, the first N of ``dataset``/``split``, cached on disk as float32 (N, D)."""
+    n = len(images)
     path = cache_dir() / "stats" / f"{dataset}-{split}-{features}-{extractor.weights_sha256[:12]}-n{n}.npz"
     if path.is_file():
         with np.load(path) as cached:
             return cached["features"]
-    images, _ = load_dataset(dataset, split)
-    values = extractor(images[:n]).numpy()
+    values = extractor(images).numpy()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".npz", dir=path.parent)
     with os.fdopen(fd, "wb") as f:
@@ -108,7 +108,8 @@ def evaluate(
     if metric == "is":
         mean, std = inception_score(extractor.probs(fake))
         return {**result, "name": f"IS ({extractor.name} probabilities)", "value": mean, "std": std}
-    real, generated = real_features(extractor, features, dataset, split, n), extractor(fake).numpy()
+    real = real_features(extractor, features, dataset, split, reals[:n])
+    generated = extractor(fake).numpy()
     title = f"{extractor.name} features"
     if metric == "fid":
         return {**result, "name": f"FID ({title})", "value": frechet_distance(real, generated)}
