@@ -3,7 +3,8 @@
     python benchmarks/dcgan_vs_textbook.py --minutes 5 --out runs/bench
 
 1. trains the textbook loop (benchmarks/textbook.py) for ``--minutes`` and samples 10k images;
-2. runs ``python -m ganedu train dcgan --minutes M`` and ``python -m ganedu sample -n 10000``;
+2. runs ``python -m ganedu train dcgan --minutes M`` and ``python -m ganedu sample -n 10000``
+   (benchmarks/quality.py);
 3. scores both with benchmarks/score.py: the Fréchet distance in the features of the project's
    Fashion-MNIST classifier against the 10k test images, and the classes an independent
    classifier sees in the samples.
@@ -16,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
+from quality import train_and_sample  # noqa: E402
 from score import score_samples  # noqa: E402
 from textbook import TextbookDCGAN  # noqa: E402
 
@@ -39,18 +40,6 @@ def run_textbook(minutes: float, out: Path, seed: int) -> dict:
     elapsed = time.monotonic() - start
     np.savez_compressed(out / "textbook.npz", images=model.sample(10_000, seed=seed))
     return {"model": "textbook DCGAN", "steps": model.steps, "images_per_s": round(seen / elapsed, 1)}
-
-
-def run_ganedu(minutes: float, out: Path, seed: int) -> dict:
-    run = out / "ganedu-dcgan"
-    cli = [sys.executable, "-m", "ganedu"]
-    start = time.monotonic()
-    subprocess.run([*cli, "train", "dcgan", "--minutes", str(minutes), "--out", str(run), "--seed", str(seed)],
-                   check=True, stderr=subprocess.DEVNULL)  # fmt: skip
-    elapsed = time.monotonic() - start
-    subprocess.run([*cli, "sample", str(run), "-n", "10000", "--out", str(out / "ganedu.npz")], check=True)
-    steps = json.loads((run / "log.jsonl").read_text().splitlines()[-1])["step"]
-    return {"model": "ganedu dcgan", "steps": steps, "images_per_s": round(steps * 64 / elapsed, 1)}
 
 
 def main() -> None:
@@ -68,12 +57,12 @@ def main() -> None:
     else:
         rows = [
             run_textbook(args.minutes, args.out, args.seed),
-            run_ganedu(args.minutes, args.out, args.seed),
+            train_and_sample("dcgan", args.minutes, args.out, args.seed),
         ]
         for row in rows:
             row.update(minutes=args.minutes, load_avg=os.getloadavg()[0])
         results_path.write_text(json.dumps(rows, indent=2) + "\n")  # kept even if scoring fails
-    for row, name in zip(rows, ["textbook.npz", "ganedu.npz"], strict=True):
+    for row, name in zip(rows, ["textbook.npz", "dcgan.npz"], strict=True):
         row.update(score_samples(np.load(args.out / name)["images"]))
         print(json.dumps(row))
     results_path.write_text(json.dumps(rows, indent=2) + "\n")
