@@ -1,0 +1,164 @@
+r"""Chapter 9 exercises: the maths of the evaluation metrics.
+
+Implement each function below; ``ganedu.grading.check("ex09_evaluation")`` in
+``course/09_evaluation.ipynb`` grades them. Features are float64 arrays of shape (N, D):
+one row per image, e.g. the Inception network's 2048-d pool features or the classifier's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import linalg
+
+
+def frechet_distance_from_stats(
+    mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray
+) -> float:
+    r"""The Fréchet distance between two Gaussians (Heusel et al. 2017; Dowson & Landau 1982).
+
+    .. math::
+        d^2 = \lVert \mu_1 - \mu_2 \rVert^2 + \operatorname{tr}\!\left(\Sigma_1 + \Sigma_2
+              - 2\,(\Sigma_1 \Sigma_2)^{1/2}\right)
+
+    Use ``scipy.linalg.sqrtm`` for the matrix square root; rounding can leave a tiny imaginary
+    part, so keep its real part (``.real``).
+
+    Args:
+        mu1, mu2: means, shape (D,).
+        sigma1, sigma2: covariances, shape (D, D).
+
+    Returns:
+        The squared distance :math:`d^2` as a Python float (that is what "FID" reports).
+    """
+    # BEGIN SOLUTION
+    diff = np.asarray(mu1, dtype=np.float64) - np.asarray(mu2, dtype=np.float64)
+    covmean = linalg.sqrtm(np.asarray(sigma1, dtype=np.float64) @ np.asarray(sigma2, dtype=np.float64))
+    covmean = np.real(covmean)
+    return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * np.trace(covmean))
+    # END SOLUTION
+
+
+def feature_statistics(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r"""Mean and **unbiased** covariance of features (N, D), in float64.
+
+    .. math:: \hat\mu = \frac1N \sum_i x_i, \qquad
+              \hat\Sigma = \frac{1}{N-1} \sum_i (x_i - \hat\mu)(x_i - \hat\mu)^\top
+
+    Returns:
+        ``(mu (D,), sigma (D, D))``.
+    """
+    # BEGIN SOLUTION
+    x = np.asarray(features, dtype=np.float64)
+    return x.mean(axis=0), np.cov(x, rowvar=False, ddof=1)
+    # END SOLUTION
+
+
+def inception_score(probs: np.ndarray) -> float:
+    r"""The Inception Score of class probabilities (Salimans et al. 2016), one split.
+
+    .. math::
+        \mathrm{IS} = \exp\Big(\frac1N \sum_i \mathrm{KL}\big(p(y \mid x_i)\,\Vert\, p(y)\big)\Big),
+        \qquad p(y) = \frac1N \sum_i p(y \mid x_i)
+
+    It is high when each prediction is confident (low entropy) and the predictions together
+    cover the classes evenly. Treat :math:`0 \log 0` as 0 (add a tiny epsilon inside the logs).
+
+    Args:
+        probs: (N, C), rows that sum to 1.
+
+    Returns:
+        The score as a Python float, between 1 and C.
+    """
+    # BEGIN SOLUTION
+    p = np.asarray(probs, dtype=np.float64)
+    marginal = p.mean(axis=0, keepdims=True)
+    kl = (p * (np.log(p + 1e-12) - np.log(marginal + 1e-12))).sum(axis=1)
+    return float(np.exp(kl.mean()))
+    # END SOLUTION
+
+
+def polynomial_kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    r"""The cubic polynomial kernel of KID (Bińkowski et al. 2018): :math:`k(x, y) = (x^\top y / D + 1)^3`.
+
+    Args:
+        x: (N, D); y: (M, D).
+
+    Returns:
+        The kernel matrix, shape (N, M).
+    """
+    # BEGIN SOLUTION
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    return (x @ y.T / x.shape[1] + 1.0) ** 3
+    # END SOLUTION
+
+
+def mmd2_unbiased(real: np.ndarray, fake: np.ndarray) -> float:
+    r"""The unbiased estimate of the squared MMD with :func:`polynomial_kernel` (one KID subset).
+
+    .. math::
+        \widehat{\mathrm{MMD}}^2 = \frac{1}{m(m-1)} \sum_{i \ne j} k(x_i, x_j)
+            + \frac{1}{n(n-1)} \sum_{i \ne j} k(y_i, y_j) - \frac{2}{mn} \sum_{i, j} k(x_i, y_j)
+
+    with :math:`x` the m real and :math:`y` the n fake features. The diagonal terms
+    :math:`k(x_i, x_i)` are left out of the first two sums: including them gives the biased
+    estimator, which is positive even for two samples of one distribution.
+
+    Returns:
+        A Python float (it can be slightly negative: the estimate is unbiased).
+    """
+    # BEGIN SOLUTION
+    k_xx, k_yy, k_xy = (
+        polynomial_kernel(real, real),
+        polynomial_kernel(fake, fake),
+        polynomial_kernel(real, fake),
+    )
+    m, n = len(real), len(fake)
+    term_x = (k_xx.sum() - np.trace(k_xx)) / (m * (m - 1))
+    term_y = (k_yy.sum() - np.trace(k_yy)) / (n * (n - 1))
+    return float(term_x + term_y - 2.0 * k_xy.mean())
+    # END SOLUTION
+
+
+def knn_radii(features: np.ndarray, k: int) -> np.ndarray:
+    r"""Distance from each point to its k-th nearest neighbour **other than itself**.
+
+    These radii define the k-NN balls that approximate a distribution's support in
+    improved precision and recall (Kynkäänniemi et al. 2019). A point is at distance 0 from
+    itself: counting it as its own first neighbour shrinks every ball.
+
+    Args:
+        features: (N, D).
+        k: which neighbour (k = 3 in the paper).
+
+    Returns:
+        (N,) Euclidean distances.
+    """
+    # BEGIN SOLUTION
+    x = np.asarray(features, dtype=np.float64)
+    dist = np.sqrt(np.maximum(((x[:, None, :] - x[None, :, :]) ** 2).sum(-1), 0.0))
+    return np.sort(dist, axis=1)[:, k]  # column 0 is the point itself
+    # END SOLUTION
+
+
+def precision_recall(real: np.ndarray, fake: np.ndarray, k: int = 3) -> tuple[float, float]:
+    r"""Improved precision and recall (Kynkäänniemi et al. 2019).
+
+    .. math::
+        \text{precision} = \frac1n \sum_j \mathbb 1\big[\exists i:\ \lVert y_j - x_i\rVert \le r_k(x_i)\big],
+        \qquad
+        \text{recall} = \frac1m \sum_i \mathbb 1\big[\exists j:\ \lVert x_i - y_j\rVert \le r_k(y_j)\big]
+
+    Precision: the share of fakes that fall inside the real manifold (quality). Recall: the
+    share of reals inside the fake manifold (coverage). Radii come from :func:`knn_radii`.
+
+    Returns:
+        ``(precision, recall)`` as Python floats in [0, 1].
+    """
+    # BEGIN SOLUTION
+    x, y = np.asarray(real, dtype=np.float64), np.asarray(fake, dtype=np.float64)
+    r_real, r_fake = knn_radii(x, k), knn_radii(y, k)
+    dist = np.sqrt(np.maximum(((y[:, None, :] - x[None, :, :]) ** 2).sum(-1), 0.0))  # (n fake, m real)
+    precision = (dist <= r_real[None, :]).any(axis=1).mean()
+    recall = (dist.T <= r_fake[None, :]).any(axis=1).mean()
+    return float(precision), float(recall)
+    # END SOLUTION
