@@ -100,3 +100,19 @@ def test_conditional_sample_writes_labels_in_equal_shares(tmp_path):
 def test_train_needs_a_length(tmp_path, capsys):
     assert main(["train", "dcgan", "--out", str(tmp_path / "r")]) == 1
     assert "--steps" in capsys.readouterr().err
+
+
+def test_eval_prints_the_metric_with_its_feature_space_and_n(tmp_path, capsys):
+    import json
+
+    run = tmp_path / "d"
+    assert main(["train", "dcgan", "--steps", "2", "--out", str(run), *FAST]) == 0
+    assert main(["sample", str(run), "-n", "200", "--out", str(run / "s.npz")]) == 0
+    capsys.readouterr()
+    assert main(["eval", str(run / "s.npz"), "--metric", "fid", "--features", "classifier", "-n", "200"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["n"] == 200 and "classifier" in result["name"] and result["value"] > 0
+    assert main(["eval", str(run), "--metric", "pr", "-n", "100"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["n"] == 100 and 0 <= result["precision"] <= 1 and 0 <= result["recall"] <= 1
+    assert main(["eval", str(tmp_path / "missing.npz")]) == 1
