@@ -1,0 +1,84 @@
+r"""Regularisers of the discriminator (critic): gradient penalty, R1, weight clipping.
+
+Each penalty is a callable ``penalty(D, real, fake, labels) -> scalar`` that
+:class:`ganedu.gan.GAN` adds to D's loss, in fp32 and outside autocast (they take a
+double backward). Weight clipping is an ``after_d_step`` hook instead.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+
+def _grad_of_critic(D: nn.Module, x: Tensor, labels: Tensor | None) -> Tensor:
+    """∇ₓ Σ D(x) in fp32 with autocast off, keeping the graph for the double backward."""
+    x = x.float().requires_grad_(True)
+    with torch.autocast(x.device.type, enabled=False):
+        out = D(x) if labels is None else D(x, labels)
+        (grad,) = torch.autograd.grad(out.float().sum(), x, create_graph=True)
+    return grad
+
+
+class GradientPenalty:
+    r"""WGAN-GP's two-sided penalty (Gulrajani et al. 2017, eq. 3).
+
+    .. math::
+        \lambda\, \mathbb{E}_{\hat x}\big[(\lVert \nabla_{\hat x} D(\hat x) \rVert_2 - 1)^2\big],
+        \qquad \hat x = \alpha x + (1 - \alpha)\, G(z),\ \alpha \sim U[0, 1]
+
+    - one :math:`\alpha` **per sample**, shape (B, 1, 1, 1): each :math:`\hat x` lies on the
+      segment between one real and one fake image (a per-pixel α leaves that segment);
+    - the norm is taken over **all** of C·H·W of each sample (``flatten(1)``), not one axis;
+    - ``create_graph=True`` so the penalty's own gradient reaches D's weights.
+
+    Args:
+        weight: λ (10 in the paper).
+        generator: optional ``torch.Generator`` for α, for reproducible tests.
+    """
+
+    def __init__(self, weight: float = 10.0, generator: torch.Generator | None = None):
+        self.weight, self.generator = weight, generator
+
+    def __call__(self, D: nn.Module, real: Tensor, fake: Tensor, labels: Tensor | None = None) -> Tensor:
+        real, fake = real.float(), fake.detach().float()
+        shape = (real.shape[0],) + (1,) * (real.dim() - 1)  # (B, 1, 1, 1)
+        alpha = torch.rand(shape, device=real.device, generator=self.generator)
+        grad = _grad_of_critic(D, alpha * real + (1 - alpha) * fake, labels)  # (B, C, H, W)
+        norms = grad.flatten(1).norm(2, dim=1)  # (B,): ‖∇D(x̂)‖ over C·H·W
+        return self.weight * ((norms - 1) ** 2).mean()
+
+
+class R1Penalty:
+    r"""R1 regularisation on real data (Mescheder, Geiger & Nowozin 2018).
+
+    .. math:: \frac{\gamma}{2}\, \mathbb{E}_{x \sim p_{data}}\big[\lVert \nabla_x D(x) \rVert^2\big]
+
+    With ``every`` = k > 1 it is applied lazily (StyleGAN2): only on every k-th call, scaled by
+    k so its average strength stays the same.
+    """
+
+    def __init__(self, gamma: float = 10.0, every: int = 1):
+        self.gamma, self.every, self.calls = gamma, every, 0
+
+    def __call__(self, D: nn.Module, real: Tensor, fake: Tensor, labels: Tensor | None = None) -> Tensor:
+        self.calls += 1
+        if (self.calls - 1) % self.every:
+            return real.new_zeros(())
+        grad = _grad_of_critic(D, real.detach(), labels)
+        return 0.5 * self.gamma * self.every * grad.flatten(1).pow(2).sum(1).mean()
+
+
+class WeightClipping:
+    r"""WGAN's crude Lipschitz constraint (Arjovsky et al. 2017): every weight into :math:`[-c, c]`.
+
+    Use as an ``after_d_step`` hook: ``GAN(..., after_d_step=[WeightClipping(0.01)])``.
+    """
+
+    def __init__(self, c: float = 0.01):
+        self.c = c
+
+    @torch.no_grad()
+    def __call__(self, D: nn.Module) -> None:
+        for p in D.parameters():
+            p.clamp_(-self.c, self.c)
