@@ -654,3 +654,26 @@ def toy_mixture(
     mode_index = torch.randint(len(centers), (n,), generator=generator)
     points = centers[mode_index] + TOY_STD[kind] * torch.randn(n, 2, generator=generator)
     return points.to(device), mode_index.to(device)
+
+
+class ToyBatches:
+    """A fixed sample of the toy mixture ``kind`` with batches drawn by indexing, like :class:`ImageBatches`.
+
+    ``sample(B)`` returns ``(points (B, 2), None)``; :attr:`points` and :attr:`modes` hold the
+    whole sample, :attr:`centers` the mixture's centres and :attr:`std` its σ.
+    """
+
+    def __init__(self, kind: str = "ring", n: int = 100_000, seed: int = 0, device=None):
+        self.kind = kind
+        self.points, self.modes = toy_mixture(kind, n, seed=seed, device=device)
+        self.centers, self.std = toy_centers(kind), TOY_STD[kind]
+        self.generator = torch.Generator(device=self.points.device).manual_seed(seed)
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    def sample(self, batch_size: int) -> tuple[torch.Tensor, None]:
+        index = torch.randint(
+            len(self.points), (batch_size,), generator=self.generator, device=self.points.device
+        )
+        return self.points[index], None

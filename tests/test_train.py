@@ -12,7 +12,7 @@ from ganedu.data import ImageBatches
 from ganedu.errors import CheckpointError, TrainingDiverged
 from ganedu.gan import GAN
 from ganedu.nets import dcgan, mlp
-from ganedu.recipes import RunConfig, build
+from ganedu.recipes import MODELS, RunConfig, build
 from ganedu.train import resume, save_run, train
 
 
@@ -32,7 +32,7 @@ def tiny_dcgan(precision="fp32", seed=0):
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("model", ["gan", "dcgan", "cgan"])
+@pytest.mark.parametrize("model", list(MODELS))
 def test_one_cpu_training_step_per_model_changes_both_players(model):
     gan, data = build(RunConfig(model, device="cpu", precision="fp32", batch_size=8))
     before = {k: [p.detach().clone() for p in m.parameters()] for k, m in gan.modules().items()}

@@ -4,14 +4,17 @@
 - :mod:`ganedu.nets.dcgan`: the DCGAN of Radford et al. 2016, 64×64 and a 32×32 variant.
 - :mod:`ganedu.nets.conditional`: a class-conditional DCGAN (label embedding in G, projection or
   concatenation in D).
+- :mod:`ganedu.nets.layers`: spectral normalisation, self-attention, minibatch standard deviation.
+- :mod:`ganedu.nets.cyclegan`: CycleGAN's ResNet generator and PatchGAN discriminator.
+- :mod:`ganedu.nets.stylegan`: a small StyleGAN2 (mapping, modulated convolutions, noise).
 
 Every discriminator returns **logits** of shape ``(B,)``; every image generator returns images
 in ``[-1, 1]`` of shape ``(B, C, H, W)``.
 """
 
-from ganedu.nets import conditional, dcgan, mlp
+from ganedu.nets import conditional, dcgan, layers, mlp
 
-__all__ = ["conditional", "dcgan", "mlp", "count_parameters"]
+__all__ = ["conditional", "dcgan", "layers", "mlp", "count_parameters"]
 
 
 def count_parameters(module) -> int:

@@ -34,7 +34,9 @@ def init_weights(module: nn.Module) -> None:
         nn.init.normal_(module.weight, 0.0, 0.02)
         if module.bias is not None:
             nn.init.zeros_(module.bias)
-    elif isinstance(module, nn.BatchNorm2d):
+    elif isinstance(module, nn.BatchNorm2d | nn.GroupNorm) or (
+        isinstance(module, nn.InstanceNorm2d) and module.affine
+    ):
         nn.init.normal_(module.weight, 1.0, 0.02)
         nn.init.zeros_(module.bias)
 
@@ -63,10 +65,35 @@ def generator_body(nz: int, ngf: int, nc: int, image_size: int) -> nn.Sequential
     return nn.Sequential(*layers)
 
 
-def discriminator_features(nc: int, ndf: int, image_size: int) -> tuple[nn.Sequential, int]:
+NORMS = ("batch", "layer", "instance", "none")
+
+
+def norm_layer(kind: str, channels: int) -> nn.Module:
+    """The normalisation after a hidden conv of D.
+
+    ``"batch"`` is DCGAN's BatchNorm. A WGAN-GP critic must not use it: the gradient penalty is
+    taken per sample, and BatchNorm makes each output depend on the whole batch. ``"layer"``
+    (GroupNorm with one group: each sample normalised over C·H·W, Gulrajani et al.'s choice)
+    and ``"instance"`` normalise each sample on its own; ``"none"`` leaves activations alone.
+    """
+    if kind == "batch":
+        return nn.BatchNorm2d(channels)
+    if kind == "layer":
+        return nn.GroupNorm(1, channels)
+    if kind == "instance":
+        return nn.InstanceNorm2d(channels, affine=True)
+    if kind == "none":
+        return nn.Identity()
+    raise ValueError(f"norm must be one of {', '.join(NORMS)}, not {kind!r}")
+
+
+def discriminator_features(
+    nc: int, ndf: int, image_size: int, norm: str = "batch"
+) -> tuple[nn.Sequential, int]:
     """The strided-conv stack from (B, nc, S, S) to (B, ndf·2^blocks, 4, 4); returns it and its width.
 
     For S = 64: (B, 64, 32, 32) → (B, 128, 16, 16) → (B, 256, 8, 8) → (B, 512, 4, 4).
+    ``norm`` picks the normalisation of the hidden layers (:func:`norm_layer`).
     """
     blocks = _num_blocks(image_size)
     layers: list[nn.Module] = [
@@ -76,8 +103,8 @@ def discriminator_features(nc: int, ndf: int, image_size: int) -> tuple[nn.Seque
     width = ndf
     for _ in range(blocks):
         layers += [
-            nn.Conv2d(width, width * 2, 4, 2, 1, bias=False),  # channels double, size halves
-            nn.BatchNorm2d(width * 2),
+            nn.Conv2d(width, width * 2, 4, 2, 1, bias=norm == "none"),  # channels double, size halves
+            norm_layer(norm, width * 2),
             nn.LeakyReLU(0.2, inplace=True),
         ]
         width *= 2
@@ -98,11 +125,14 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """DCGAN discriminator: image (B, nc, S, S) -> logit (B,). No sigmoid."""
+    """DCGAN discriminator: image (B, nc, S, S) -> logit (B,). No sigmoid.
 
-    def __init__(self, nc: int = 1, ndf: int = 64, image_size: int = 32):
+    ``norm="batch"`` is the paper's; a WGAN critic uses ``"none"`` or ``"layer"`` (:func:`norm_layer`).
+    """
+
+    def __init__(self, nc: int = 1, ndf: int = 64, image_size: int = 32, norm: str = "batch"):
         super().__init__()
-        self.features, width = discriminator_features(nc, ndf, image_size)
+        self.features, width = discriminator_features(nc, ndf, image_size, norm)
         self.head = nn.Conv2d(width, 1, 4, 1, 0, bias=False)  # (B, 1, 1, 1)
         self.apply(init_weights)
 

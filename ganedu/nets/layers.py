@@ -1,0 +1,99 @@
+r"""Building blocks from the stabilisation toolbox, usable in any of the course's networks.
+
+- :func:`spectral_norm_all`: spectral normalisation (Miyato et al. 2018) on every conv and
+  linear layer of a discriminator, in one line: ``D = spectral_norm_all(D)``.
+- :class:`SelfAttention`: the self-attention block of SAGAN (Zhang et al. 2019).
+- :class:`MinibatchStdDev` / :func:`minibatch_stddev`: the minibatch standard deviation
+  channel (Karras et al. 2018), which lets D see a lack of variety.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+from torch.nn.utils.parametrizations import spectral_norm
+
+
+def spectral_norm_all(module: nn.Module, n_power_iterations: int = 1) -> nn.Module:
+    r"""Constrain every ``Conv2d``, ``ConvTranspose2d`` and ``Linear`` of ``module`` to spectral norm 1.
+
+    Each weight :math:`W` is used as :math:`W / \sigma(W)`, with :math:`\sigma(W)` its largest
+    singular value estimated by one step of power iteration per forward pass (the vectors
+    persist between steps, so the estimate sharpens as training goes). A network of such
+    layers and 1-Lipschitz activations (ReLU, LeakyReLU) is itself at most 1-Lipschitz:
+    the constraint WGAN's clipping aimed for, without clipping's loss of capacity.
+    Modifies ``module`` in place and returns it.
+    """
+    for name, child in list(module.named_children()):
+        if isinstance(child, nn.Conv2d | nn.ConvTranspose2d | nn.Linear):
+            # ConvTranspose2d stores (in, out, k, k): its output dimension is 1
+            dim = 1 if isinstance(child, nn.ConvTranspose2d) else 0
+            setattr(module, name, spectral_norm(child, n_power_iterations=n_power_iterations, dim=dim))
+        else:
+            spectral_norm_all(child, n_power_iterations)
+    return module
+
+
+class SelfAttention(nn.Module):
+    r"""SAGAN's self-attention: every position attends to every other, ``x + γ·o``.
+
+    .. math::
+        \beta_{j,i} = \operatorname{softmax}_i\big(f(x_i)^\top g(x_j)\big), \qquad
+        o_j = v\Big(\sum_i \beta_{j,i}\, h(x_i)\Big), \qquad y_j = x_j + \gamma\, o_j
+
+    with 1×1 convolutions f, g (C → C/8), h (C → C/2), v (C/2 → C) and a learned γ that starts
+    at 0, so the block begins as the identity and learns how much long-range context to use.
+    Convolutions see a few pixels; attention lets a pixel on a shoe's heel look at its toe.
+    Input and output ``(B, C, H, W)``; C must be at least 8.
+    """
+
+    def __init__(self, channels: int):
+        super().__init__()
+        if channels < 8:
+            raise ValueError(f"SelfAttention needs at least 8 channels, got {channels}")
+        self.f = nn.Conv2d(channels, channels // 8, 1, bias=False)  # queries
+        self.g = nn.Conv2d(channels, channels // 8, 1, bias=False)  # keys
+        self.h = nn.Conv2d(channels, channels // 2, 1, bias=False)  # values
+        self.v = nn.Conv2d(channels // 2, channels, 1, bias=False)
+        self.gamma = nn.Parameter(torch.zeros(()))
+
+    def forward(self, x: Tensor) -> Tensor:
+        B, C, H, W = x.shape
+        q = self.f(x).flatten(2).transpose(1, 2)  # (B, HW, C/8)
+        k = self.g(x).flatten(2)  # (B, C/8, HW)
+        v = self.h(x).flatten(2).transpose(1, 2)  # (B, HW, C/2)
+        attention = torch.softmax(q @ k, dim=-1)  # (B, HW, HW): row j sums to 1 over positions i
+        o = (attention @ v).transpose(1, 2).reshape(B, C // 2, H, W)  # (B, C/2, H, W)
+        return x + self.gamma * self.v(o)  # (B, C, H, W)
+
+
+def minibatch_stddev(x: Tensor, group_size: int = 4) -> Tensor:
+    r"""Append one channel: the standard deviation of each feature over a group of samples, averaged.
+
+    (Karras et al. 2018.) A collapsed generator makes every sample alike, so their standard
+    deviation is small; this channel lets D see it. Groups of ``min(group_size, B)`` samples
+    (B must be divisible by it); sample b is in group b mod (B / g), as in StyleGAN2.
+
+    Returns:
+        ``(B, C + 1, H, W)``.
+    """
+    B, C, H, W = x.shape
+    g = min(group_size, B)
+    if B % g:
+        raise ValueError(f"batch size {B} is not divisible by the minibatch-stddev group size {g}")
+    y = x.float().reshape(g, B // g, C, H, W)  # (G, B/G, C, H, W)
+    y = (y.var(dim=0, unbiased=False) + 1e-8).sqrt()  # (B/G, C, H, W): std over the group
+    y = y.mean(dim=(1, 2, 3))  # (B/G,): one number per group
+    y = y.reshape(-1, 1, 1, 1).repeat(g, 1, H, W)  # (B, 1, H, W)
+    return torch.cat([x, y.to(x.dtype)], dim=1)
+
+
+class MinibatchStdDev(nn.Module):
+    """:func:`minibatch_stddev` as a layer: ``(B, C, H, W) -> (B, C + 1, H, W)``."""
+
+    def __init__(self, group_size: int = 4):
+        super().__init__()
+        self.group_size = group_size
+
+    def forward(self, x: Tensor) -> Tensor:
+        return minibatch_stddev(x, self.group_size)

@@ -1,0 +1,81 @@
+"""The toolbox layers: spectral normalisation, self-attention, minibatch standard deviation, D's norm option."""
+
+import pytest
+import torch
+from torch import nn
+
+from ganedu.nets import dcgan
+from ganedu.nets.layers import MinibatchStdDev, SelfAttention, minibatch_stddev, spectral_norm_all
+
+
+def _sigma(weight: torch.Tensor) -> float:
+    return torch.linalg.svdvals(weight.flatten(1)).max().item()
+
+
+def test_spectral_norm_all_wraps_every_conv_and_linear_and_bounds_the_largest_singular_value():
+    torch.manual_seed(0)
+    D = spectral_norm_all(dcgan.Discriminator(ndf=8, norm="none"))
+    convs = [m for m in D.modules() if isinstance(m, nn.Conv2d)]
+    assert convs and all(hasattr(m, "parametrizations") for m in convs)
+    D.train()
+    x = torch.randn(4, 1, 32, 32)
+    for _ in range(30):  # the power iteration sharpens with every training forward pass
+        D(x)
+    for m in convs:
+        assert _sigma(m.weight) == pytest.approx(1.0, rel=2e-2)
+
+
+def test_spectral_norm_of_a_linear_map_makes_it_1_lipschitz():
+    torch.manual_seed(0)
+    net = spectral_norm_all(nn.Sequential(nn.Linear(10, 10)))
+    net.train()
+    for _ in range(50):
+        net(torch.randn(2, 10))
+    net.eval()
+    x, y = torch.randn(100, 10), torch.randn(100, 10)
+    ratio = (net(x) - net(y)).norm(dim=1) / (x - y).norm(dim=1)
+    assert ratio.max() <= 1.0 + 1e-3
+
+
+def test_self_attention_starts_as_identity_and_mixes_positions_once_gamma_moves():
+    torch.manual_seed(0)
+    block = SelfAttention(16)
+    x = torch.randn(2, 16, 5, 5)
+    assert torch.equal(block(x), x)  # γ = 0 at init
+    with torch.no_grad():
+        block.gamma.fill_(1.0)
+    x2 = x.clone()
+    x2[:, :, 0, 0] += 5.0  # change one position ...
+    changed = (block(x2) - block(x)).abs().sum(dim=1)  # (B, H, W)
+    assert (changed[:, 4, 4] > 1e-4).all()  # ... and a far corner responds: global context
+    with pytest.raises(ValueError, match="at least 8"):
+        SelfAttention(4)
+
+
+def test_minibatch_stddev_channel_is_zero_for_identical_samples_and_positive_otherwise():
+    same = torch.randn(1, 3, 4, 4).repeat(8, 1, 1, 1)
+    out = minibatch_stddev(same, group_size=4)
+    assert out.shape == (8, 4, 4, 4)
+    assert out[:, -1].max() < 1e-3
+    varied = MinibatchStdDev(4)(torch.randn(8, 3, 4, 4))
+    assert varied[:, -1].min() > 0.5
+    # closed form for one group of two: std of (a, b) is |a − b| / 2
+    a, b = torch.zeros(1, 1, 1, 1), torch.full((1, 1, 1, 1), 2.0)
+    assert minibatch_stddev(torch.cat([a, b]), group_size=2)[:, -1].flatten().tolist() == pytest.approx(
+        [1.0, 1.0]
+    )
+    with pytest.raises(ValueError, match="divisible"):
+        minibatch_stddev(torch.randn(6, 1, 2, 2), group_size=4)
+
+
+@pytest.mark.parametrize("norm", ["layer", "instance", "none"])
+def test_critic_without_batchnorm_treats_each_sample_on_its_own(norm):
+    torch.manual_seed(0)
+    D = dcgan.Discriminator(ndf=8, norm=norm).train()
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in D.modules())
+    x = torch.randn(4, 1, 32, 32)
+    alone = D(x[:1])
+    together = D(x)[:1]
+    torch.testing.assert_close(alone, together, rtol=1e-4, atol=1e-5)  # no batch coupling
+    with pytest.raises(ValueError, match="norm must be one of"):
+        dcgan.Discriminator(norm="group")

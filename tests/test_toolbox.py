@@ -1,0 +1,153 @@
+"""The stabilisation toolbox and the chapter 4–6 recipes: each trick does what it claims."""
+
+import pytest
+import torch
+from torch import nn
+
+from ganedu import losses
+from ganedu.data import ToyBatches
+from ganedu.gan import GAN
+from ganedu.nets import mlp
+from ganedu.recipes import RunConfig, build
+from ganedu.toolbox import (
+    FeatureMatchingGAN,
+    InstanceNoise,
+    UnrolledGAN,
+    feature_matching_loss,
+    ttur_optimizers,
+)
+from ganedu.train import train
+
+
+class Recorder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.zeros(()))
+        self.seen = None
+
+    def forward(self, x):
+        self.seen = x
+        return x.flatten(1).sum(1) * self.w
+
+
+def test_instance_noise_anneals_to_zero_and_is_off_in_eval_mode():
+    torch.manual_seed(0)
+    noisy = InstanceNoise(Recorder(), sigma=0.5, anneal_steps=4)
+    x = torch.zeros(1000, 1, 2, 2)
+    noisy(x)
+    assert noisy.D.seen.std().item() == pytest.approx(0.5, rel=0.05)
+    noisy.anneal()
+    noisy.anneal()
+    assert noisy.sigma == pytest.approx(0.25)
+    noisy(x)
+    assert noisy.D.seen.std().item() == pytest.approx(0.25, rel=0.05)
+    noisy.eval()
+    noisy(x)
+    assert torch.equal(noisy.D.seen, x)
+    noisy.train()
+    for _ in range(3):
+        noisy.anneal()
+    assert noisy.sigma == 0.0
+    noisy(x)
+    assert torch.equal(noisy.D.seen, x)
+    assert "steps" in noisy.state_dict()  # the schedule is checkpointed
+
+
+def test_feature_matching_loss_closed_form_and_gradient_reaches_fakes_only():
+    real = torch.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    fake = torch.tensor([[0.0, 0.0], [2.0, 2.0]], requires_grad=True)
+    loss = feature_matching_loss(real, fake)  # means (2, 3) vs (1, 1): 1 + 4
+    assert loss.item() == pytest.approx(5.0)
+    loss.backward()
+    assert real.grad is None
+    torch.testing.assert_close(fake.grad, torch.tensor([[-1.0, -2.0], [-1.0, -2.0]]))
+
+
+def test_ttur_gives_d_a_larger_learning_rate():
+    G, D = nn.Linear(2, 2), nn.Linear(2, 1)
+    opt_g, opt_d = ttur_optimizers(G, D)
+    assert opt_g.param_groups[0]["lr"] == 1e-4 and opt_d.param_groups[0]["lr"] == 4e-4
+    assert opt_d.param_groups[0]["betas"] == (0.0, 0.9)
+
+
+def _toy_gan(cls, **kwargs):
+    torch.manual_seed(0)
+    G = mlp.Generator(nz=4, out_shape=(2,), hidden=16, depth=2, batchnorm=False, tanh=False)
+    D = mlp.Discriminator(in_shape=(2,), hidden=16, depth=2)
+    adam = lambda net: torch.optim.Adam(net.parameters(), lr=1e-3, betas=(0.5, 0.999))  # noqa: E731
+    return cls(
+        G, D, adam(G), adam(D), losses.minimax_d, losses.nonsaturating_g, nz=4, ema_half_life=None, **kwargs
+    )
+
+
+def test_unrolled_g_step_leaves_d_unchanged_and_differs_from_the_plain_step():
+    data = ToyBatches("ring", n=1000)
+    plain, unrolled = _toy_gan(GAN), _toy_gan(UnrolledGAN, unroll=5, unroll_lr=0.5)
+    d_before = [p.detach().clone() for p in unrolled.D.parameters()]
+    for gan in (plain, unrolled):
+        torch.manual_seed(1)
+        data.generator.manual_seed(1)
+        gan.g_step(64, None) if gan is plain else gan.g_step(64, None, data)
+    for a, p in zip(d_before, unrolled.D.parameters(), strict=True):
+        assert torch.equal(a, p)  # the look-ahead runs on a functional copy
+    moved = [
+        (a - b).abs().max().item() for a, b in zip(plain.G.parameters(), unrolled.G.parameters(), strict=True)
+    ]
+    assert max(moved) > 1e-6  # G followed the unrolled D, not the current one
+
+
+def test_unrolled_with_zero_steps_equals_the_plain_generator_step():
+    data = ToyBatches("ring", n=1000)
+    plain, unrolled = _toy_gan(GAN), _toy_gan(UnrolledGAN, unroll=0)
+    for gan in (plain, unrolled):
+        torch.manual_seed(1)
+        gan.g_step(64, None) if gan is plain else gan.g_step(64, None, data)
+    for a, b in zip(plain.G.parameters(), unrolled.G.parameters(), strict=True):
+        torch.testing.assert_close(a, b)
+
+
+def test_feature_matching_gan_trains_g_on_d_features():
+    from ganedu.nets import dcgan
+
+    torch.manual_seed(0)
+    G, D = dcgan.Generator(nz=8, ngf=8), dcgan.Discriminator(ndf=8)
+    adam = lambda net: torch.optim.Adam(net.parameters(), lr=2e-4, betas=(0.5, 0.999))  # noqa: E731
+    gan = FeatureMatchingGAN(
+        G, D, adam(G), adam(D), losses.minimax_d, losses.nonsaturating_g, nz=8, ema_half_life=None
+    )
+    images = torch.randint(0, 256, (32, 1, 28, 28), dtype=torch.uint8)
+    from ganedu.data import ImageBatches
+
+    g_before = [p.detach().clone() for p in G.parameters()]
+    logs = gan.train_step(ImageBatches(images, None, pad_to=32), 8)
+    assert logs["loss_G"] > 0
+    assert any(not torch.equal(a, p) for a, p in zip(g_before, G.parameters(), strict=True))
+
+
+def test_wgan_recipe_clips_every_critic_weight_and_has_no_batchnorm():
+    gan, data = build(RunConfig("wgan", device="cpu", precision="fp32", batch_size=8))
+    assert gan.n_critic == 5 and isinstance(gan.opt_d, torch.optim.RMSprop)
+    assert gan.opt_d.param_groups[0]["lr"] == 5e-5
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in gan.D.modules())
+    train(gan, data, steps=1, batch_size=8)
+    assert max(p.abs().max().item() for p in gan.D.parameters()) <= 0.01 + 1e-9
+
+
+def test_wgan_gp_recipe_uses_the_penalty_and_refuses_batchnorm():
+    gan, data = build(RunConfig("wgan-gp", device="cpu", precision="fp32", batch_size=8))
+    assert gan.n_critic == 5 and gan.opt_d.param_groups[0]["betas"] == (0.0, 0.9)
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in gan.D.modules())
+    logs = gan.train_step(data, 8)
+    assert "GP" in logs and logs["GP"] >= 0
+    with pytest.raises(ValueError, match="BatchNorm"):
+        build(RunConfig("wgan-gp", device="cpu", batch_size=8, options={"norm": "batch"}))
+
+
+def test_lsgan_recipe_takes_hinge_and_spectral_norm_options():
+    gan, _ = build(RunConfig("lsgan", device="cpu", batch_size=8))
+    assert gan.d_loss is losses.least_squares_d
+    gan, _ = build(
+        RunConfig("lsgan", device="cpu", batch_size=8, options={"loss": "hinge", "spectral_norm": 1})
+    )
+    assert gan.d_loss is losses.hinge_d
+    assert any(hasattr(m, "parametrizations") for m in gan.D.modules())
