@@ -1,0 +1,131 @@
+r"""Chapter 7 exercises: CycleGAN (Zhu et al. 2017).
+
+Implement each function below; ``ganedu.grading.check("ex07_cyclegan")`` in
+``course/07_cyclegan.ipynb`` grades them. Images are float tensors (B, C, H, W) in [-1, 1];
+G translates A → B, F translates B → A.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+
+def cycle_consistency_loss(real: Tensor, reconstructed: Tensor) -> Tensor:
+    r"""The cycle-consistency loss for one direction.
+
+    .. math:: L_{cyc} = \mathbb{E}\,\lVert F(G(a)) - a \rVert_1
+
+    the mean absolute difference per pixel (``reconstructed`` is F(G(a)), ``real`` is a).
+
+    Returns:
+        A scalar tensor that gradients can flow through.
+    """
+    # BEGIN SOLUTION
+    return (reconstructed - real).abs().mean()
+    # END SOLUTION
+
+
+def identity_loss(real: Tensor, same: Tensor) -> Tensor:
+    r"""The identity loss for one generator: fed an image of its own target domain, it should change nothing.
+
+    .. math:: L_{id} = \mathbb{E}\,\lVert G(b) - b \rVert_1
+
+    (``same`` is G(b), ``real`` is b), the mean absolute difference per pixel.
+    """
+    # BEGIN SOLUTION
+    return (same - real).abs().mean()
+    # END SOLUTION
+
+
+def generator_objective(
+    adv_ab: Tensor,
+    adv_ba: Tensor,
+    a: Tensor,
+    rec_a: Tensor,
+    b: Tensor,
+    rec_b: Tensor,
+    idt_a: Tensor,
+    idt_b: Tensor,
+    lambda_cycle: float = 10.0,
+    lambda_identity: float = 0.5,
+) -> Tensor:
+    r"""CycleGAN's full generator loss for both directions.
+
+    .. math::
+        L = L_{adv}^{AB} + L_{adv}^{BA}
+            + \lambda\,(\lVert F(G(a)) - a\rVert_1 + \lVert G(F(b)) - b\rVert_1)
+            + \lambda_{id}\,\lambda\,(\lVert F(a) - a\rVert_1 + \lVert G(b) - b\rVert_1)
+
+    Note that ``lambda_identity`` is a fraction of λ, as in the paper's code (0.5 · 10 = 5).
+
+    Args:
+        adv_ab, adv_ba: the two adversarial generator losses (scalars), already computed.
+        a, rec_a: images of A and their round trips F(G(a)).
+        b, rec_b: images of B and their round trips G(F(b)).
+        idt_a: F(a), B→A's generator fed images of A. idt_b: G(b).
+        lambda_cycle: λ.
+        lambda_identity: the identity weight as a fraction of λ.
+
+    Returns:
+        The scalar loss.
+    """
+    # BEGIN SOLUTION
+    cycle = cycle_consistency_loss(a, rec_a) + cycle_consistency_loss(b, rec_b)
+    same = identity_loss(a, idt_a) + identity_loss(b, idt_b)
+    return adv_ab + adv_ba + lambda_cycle * cycle + lambda_identity * lambda_cycle * same
+    # END SOLUTION
+
+
+class ImagePool:
+    """A history of generated images for the discriminator (Shrivastava et al. 2017).
+
+    ``self.images`` is a list of at most ``size`` single images (C, H, W). :meth:`query`
+    takes a batch of new fakes and returns a batch of the same shape:
+
+    * while the pool holds fewer than ``size`` images, each new image is stored (detached)
+      and returned itself;
+    * once it is full, for each new image draw ``torch.rand(())``: if it is below 0.5, pick
+      a random stored index with ``torch.randint(size, ())``, return the stored image and put
+      the new one in its place; otherwise return the new image and leave the pool alone.
+
+    ``size = 0`` turns the pool off: return the batch unchanged. Returned images are detached
+    (the discriminator's loss must not reach the generator through old fakes).
+    """
+
+    def __init__(self, size: int = 50):
+        self.size = size
+        self.images: list[Tensor] = []
+
+    def query(self, images: Tensor) -> Tensor:
+        """Return a batch like ``images``: new fakes mixed with older ones from the pool."""
+        # BEGIN SOLUTION
+        if self.size == 0:
+            return images
+        out = []
+        for image in images.detach():
+            if len(self.images) < self.size:
+                self.images.append(image.clone())
+                out.append(image)
+            elif torch.rand(()) < 0.5:
+                i = int(torch.randint(self.size, ()))
+                out.append(self.images[i])
+                self.images[i] = image.clone()
+            else:
+                out.append(image)
+        return torch.stack(out)
+        # END SOLUTION
+
+
+def learning_rate_factor(step: int, constant_steps: int, decay_steps: int) -> float:
+    r"""The learning-rate multiplier: constant, then a linear decay to zero.
+
+    .. math:: f(t) = \begin{cases} 1 & t < T_c \\ \max\big(0,\ 1 - (t - T_c)/T_d\big) & t \ge T_c \end{cases}
+
+    (the paper: 100 epochs at the initial rate, then 100 epochs decaying linearly to 0).
+    """
+    # BEGIN SOLUTION
+    if step < constant_steps:
+        return 1.0
+    return max(0.0, 1.0 - (step - constant_steps) / decay_steps)
+    # END SOLUTION
