@@ -1,8 +1,9 @@
 """Recipe for a small StyleGAN2 (Karras et al. 2020) at 32×32 on Fashion-MNIST.
 
 Options (``--option KEY=VALUE``): ``z_dim``/``w_dim`` (128), ``mapping_layers`` (2), ``cbase``
-(512) and ``cmax`` (128) for the channel counts, ``lr`` (0.0025, Adam β = (0, 0.99) as in
-StyleGAN2), ``r1_gamma`` (0.01, StyleGAN2-ADA's CIFAR-10 value), ``r1_interval`` (16),
+(512) and ``cmax`` (128) for the channel counts, ``lr`` (0.01, Adam β = (0, 0.99) as in
+StyleGAN2; StyleGAN2-ADA uses 0.0025 for runs of millions of images, but over a 3-minute CPU
+budget 0.01 reached a classifier-feature FD of 243 against 318 for 0.0025), ``r1_gamma`` (0.01, StyleGAN2-ADA's CIFAR-10 value), ``r1_interval`` (16),
 ``mixing_prob`` (0.9), ``ema_half_life`` (10000 images).
 """
 
@@ -28,12 +29,10 @@ def stylegan(config: RunConfig):
         opt.get("z_dim", 128), opt.get("w_dim", 128), nc, 32, opt.get("mapping_layers", 2), cbase, cmax
     )
     D = Discriminator(nc, 32, cbase, cmax)
-    # bf16 autocast on a CPU measured about 2x slower than fp32 for this model (the convolution
-    # backward at these small channel counts), so "auto" means bf16 on CUDA only.
+    # "auto" is bf16 where the hardware has fast bf16 units: on this project's 2-core CPU with
+    # AMX, 8.8 vs 6.3 steps/s at batch 32 (the penalty still runs in fp32).
     precision = config.precision
-    if precision == "auto" and dev.type == "cpu":
-        precision = "fp32"
-    lr, betas, interval = opt.get("lr", 0.0025), (0.0, 0.99), opt.get("r1_interval", 16)
+    lr, betas, interval = opt.get("lr", 0.01), (0.0, 0.99), opt.get("r1_interval", 16)
     bundle = StyleGAN(
         G, D, lazy_adam(G.parameters(), lr, betas, None), lazy_adam(D.parameters(), lr, betas, interval),
         r1_gamma=opt.get("r1_gamma", 0.01), r1_interval=interval,

@@ -1,0 +1,67 @@
+"""Quality per CPU minute: classifier-feature FD after 1, 2, 5 and 10 minutes of training.
+
+    chrt -r 10 python benchmarks/quality_per_minute.py dcgan wgan-gp lsgan --marks 1 2 5 10
+
+For each model, one run of its CLI recipe is trained in stretches of wall time (``train(...,
+minutes=...)``); at each mark, training pauses while 5,000 samples are drawn and scored with
+benchmarks/score.py (Fréchet distance in the features of ganedu's Fashion-MNIST classifier
+against the 10k test images, and the classes an independent classifier finds). Sampling and
+scoring are not counted as training time. Rows go to ``benchmarks/results/quality_per_minute.json``.
+Run it under ``chrt -r 10`` (or on an otherwise idle machine): PyTorch's CPU threads slow
+down many-fold when another process competes for the cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).parent))
+from score import score_samples  # noqa: E402
+
+from ganedu.recipes import RunConfig, build  # noqa: E402
+from ganedu.train import train  # noqa: E402
+
+BATCH = {"stylegan": 32}
+
+
+def run(model: str, marks: list[float], n: int, seed: int) -> list[dict]:
+    batch = BATCH.get(model, 64)
+    gan, data = build(RunConfig(model, batch_size=batch, seed=seed, device="cpu"))
+    rows, trained = [], 0.0
+    for mark in marks:
+        start = time.monotonic()
+        train(gan, data, minutes=mark - trained, batch_size=batch)
+        trained += (time.monotonic() - start) / 60
+        scores = score_samples(gan.export(n, data, seed=seed)["images"])
+        scores.pop("classes")
+        row = {"model": model, "minutes": mark, "steps": gan.step, "batch_size": batch,
+               "precision": gan.precision, "threads": torch.get_num_threads(), **scores}  # fmt: skip
+        print(json.dumps(row), flush=True)
+        rows.append(row)
+    return rows
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("models", nargs="+")
+    p.add_argument("--marks", type=float, nargs="+", default=[1, 2, 5, 10])
+    p.add_argument("-n", type=int, default=5000, help="samples scored at each mark")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "quality_per_minute.json")
+    args = p.parse_args()
+    rows = json.loads(args.out.read_text()) if args.out.is_file() else []
+    for model in args.models:
+        new = run(model, sorted(args.marks), args.n, args.seed)
+        rows = [r for r in rows if r["model"] != model] + new
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(rows, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
