@@ -8,7 +8,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: lab test data install lint clean-venv
+.PHONY: lab test test-unit test-grading test-notebooks data install lint clean-venv
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,9 +29,19 @@ lint: $(STAMP)
 lab: data
 	$(VENV)/bin/jupyter lab course/
 
-test: data lint
-	$(PY) -m pytest tests/ -p no:cacheprovider
-	CI=true $(PY) -m pytest --nbval-lax -p no:cacheprovider course/
+test: data lint test-unit test-grading test-notebooks
+
+# each part reports its wall time, for the CI table in benchmarks/README.md
+TIMED = @t0=$$(date +%s); trap 'echo "::time $@ $$(( $$(date +%s) - t0 ))s"' EXIT;
+
+test-unit: $(STAMP)
+	$(TIMED) $(PY) -m pytest tests/ -p no:cacheprovider --ignore=tests/test_exercises_meta.py
+
+test-grading: $(STAMP)
+	$(TIMED) $(PY) -m pytest tests/test_exercises_meta.py -p no:cacheprovider
+
+test-notebooks: $(STAMP)
+	$(TIMED) CI=true $(PY) -m pytest --nbval-lax -p no:cacheprovider course/
 
 clean-venv:
 	rm -rf $(VENV)
