@@ -7,6 +7,7 @@
   use them); weights via ``python -m ganedu data fetch inception``. Slow on a CPU.
 * :class:`ClassifierFeatures`: the project's small Fashion-MNIST classifiers, fast on a CPU;
   their numbers are named "(Fashion-MNIST classifier features)" and are not Inception FIDs.
+* :func:`mode_coverage`: modes covered and high-quality share on the 2D toy mixtures.
 * :func:`evaluate`: samples against a dataset split, real features cached; the CLI's ``eval``.
 
 Importing this package registers the ``inception`` fetcher with :data:`ganedu.data.FETCHERS`.
@@ -18,11 +19,13 @@ from ganedu.metrics.frechet import feature_statistics, frechet_distance, frechet
 from ganedu.metrics.inception import InceptionFeatures, fetch_inception
 from ganedu.metrics.inception_score import inception_score
 from ganedu.metrics.kid import kernel_inception_distance
+from ganedu.metrics.modes import ModeCoverage, mode_coverage
 from ganedu.metrics.prdc import density_coverage, precision_recall
 
 __all__ = [
     "ClassifierFeatures",
     "InceptionFeatures",
+    "ModeCoverage",
     "density_coverage",
     "evaluate",
     "feature_statistics",
@@ -31,5 +34,6 @@ __all__ = [
     "frechet_distance_from_stats",
     "inception_score",
     "kernel_inception_distance",
+    "mode_coverage",
     "precision_recall",
 ]
