@@ -1,0 +1,79 @@
+r"""Chapter 6 exercises: least-squares losses (Mao et al. 2017) and spectral normalisation (Miyato et al. 2018).
+
+Implement each function below; ``ganedu.grading.check("ex06_lsgan")`` in ``course/06_lsgan.ipynb``
+grades them.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+
+def ls_discriminator_loss(real_out: Tensor, fake_out: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
+    r"""LSGAN's discriminator loss: :math:`\tfrac12\mathbb{E}_x[(D(x) - b)^2] + \tfrac12\mathbb{E}_z[(D(G(z)) - a)^2]`.
+
+    ``b`` is the target for real samples, ``a`` for fakes. D's output is used as is: no sigmoid.
+
+    Args:
+        real_out, fake_out: D's outputs, shape (B,) or (B, 1) (the two may differ).
+
+    Returns:
+        A scalar tensor.
+    """
+    # BEGIN SOLUTION
+    return 0.5 * ((real_out - b) ** 2).mean() + 0.5 * ((fake_out - a) ** 2).mean()
+    # END SOLUTION
+
+
+def ls_generator_loss(fake_out: Tensor, c: float = 1.0) -> Tensor:
+    r"""LSGAN's generator loss: :math:`\tfrac12\mathbb{E}_z[(D(G(z)) - c)^2]`, ``c`` the value G wants D to believe."""
+    # BEGIN SOLUTION
+    return 0.5 * ((fake_out - c) ** 2).mean()
+    # END SOLUTION
+
+
+def spectral_norm_power_iteration(
+    weight: Tensor, u: Tensor | None = None, n_iters: int = 1
+) -> tuple[Tensor, Tensor]:
+    r"""Estimate the largest singular value :math:`\sigma(W)` by power iteration.
+
+    A convolution weight ``(out, in, kh, kw)`` is first reshaped to the matrix ``W`` of shape
+    ``(out, in·kh·kw)``; a linear weight ``(out, in)`` is used as is. Starting from ``u``
+    (shape ``(out,)``; a random normal vector, normalised, when ``None``), repeat ``n_iters``
+    times:
+
+    .. math::
+        v \leftarrow \frac{W^\top u}{\lVert W^\top u \rVert}, \qquad
+        u \leftarrow \frac{W v}{\lVert W v \rVert}
+
+    then :math:`\sigma = u^\top W v`. The iteration itself carries no gradient (run it under
+    ``torch.no_grad()``); only the final :math:`u^\top W v` may depend on ``weight`` with a gradient.
+
+    Returns:
+        ``(sigma, u)``: a scalar tensor, and the new ``u`` (detached) to start from next time.
+    """
+    # BEGIN SOLUTION
+    W = weight.reshape(weight.shape[0], -1)
+    with torch.no_grad():
+        if u is None:
+            u = F.normalize(torch.randn(W.shape[0], device=W.device, dtype=W.dtype), dim=0)
+        for _ in range(n_iters):
+            v = F.normalize(W.t() @ u, dim=0)
+            u = F.normalize(W @ v, dim=0)
+        v = F.normalize(W.t() @ u, dim=0)
+    sigma = u @ W @ v
+    return sigma, u.detach()
+    # END SOLUTION
+
+
+def spectral_normalize(weight: Tensor, n_iters: int = 100) -> Tensor:
+    r"""``weight`` divided by its largest singular value (estimated by :func:`spectral_norm_power_iteration`), same shape.
+
+    The result has spectral norm ≈ 1: the layer can no longer stretch any input by more than 1.
+    """
+    # BEGIN SOLUTION
+    sigma, _ = spectral_norm_power_iteration(weight, n_iters=n_iters)
+    return weight / sigma
+    # END SOLUTION
