@@ -33,7 +33,9 @@ def adain(x: Tensor, style_scale: Tensor, style_bias: Tensor, eps: float = 1e-5)
     raise NotImplementedError("adain: not implemented yet, see its docstring")
 
 
-def modulated_conv2d(x: Tensor, weight: Tensor, styles: Tensor, demodulate: bool = True, padding: int = 1) -> Tensor:
+def modulated_conv2d(
+    x: Tensor, weight: Tensor, styles: Tensor, demodulate: bool = True, padding: int = 1
+) -> Tensor:
     r"""StyleGAN2's modulated convolution, with one weight tensor per sample.
 
     .. math::

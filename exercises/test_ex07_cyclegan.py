@@ -76,7 +76,9 @@ def test_pool_returns_and_stores_images_until_full(ex):
     assert torch.equal(out, batch), "until the pool is full, query must return the new images themselves"
     assert len(pool.images) == 30, f"the pool should now hold 30 images, holds {len(pool.images)}"
     out = pool.query(torch.randn(30, 1, 4, 4))
-    assert out.shape == (30, 1, 4, 4), f"query must return a batch of the input's shape, got {tuple(out.shape)}"
+    assert out.shape == (30, 1, 4, 4), (
+        f"query must return a batch of the input's shape, got {tuple(out.shape)}"
+    )
     assert len(pool.images) == 50, f"the pool must stop growing at size 50, holds {len(pool.images)}"
 
 

@@ -119,8 +119,12 @@ def test_style_mixing_switches_latent_at_the_crossover(ex, device):
 
 def test_style_mixing_extremes(ex):
     w1, w2 = torch.randn(3, 4), torch.randn(3, 4)
-    assert torch.equal(ex.mix_styles(w1, w2, 0, 5), w2[:, None].expand(3, 5, 4)), "crossover 0: every layer reads w2"
-    assert torch.equal(ex.mix_styles(w1, w2, 5, 5), w1[:, None].expand(3, 5, 4)), "crossover num_ws: every layer reads w1"
+    assert torch.equal(ex.mix_styles(w1, w2, 0, 5), w2[:, None].expand(3, 5, 4)), (
+        "crossover 0: every layer reads w2"
+    )
+    assert torch.equal(ex.mix_styles(w1, w2, 5, 5), w1[:, None].expand(3, 5, 4)), (
+        "crossover num_ws: every layer reads w1"
+    )
 
 
 def test_style_mixing_keeps_samples_apart(ex):

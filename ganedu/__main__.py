@@ -1,5 +1,8 @@
 """The ganedu command line: ``python -m ganedu train|sample|eval|data``.
 
+Several GPUs: ``torchrun --nproc_per_node=K -m ganedu train MODEL`` trains one run on K
+processes, ``--batch-size`` being the global batch (see :mod:`ganedu.distributed`).
+
 Expected failures (unknown model, missing data, corrupt checkpoint, ...) print one readable
 line on stderr and exit with status 1; a traceback means a bug in ganedu.
 """
@@ -7,6 +10,7 @@ line on stderr and exit with status 1; a traceback means a bug in ganedu.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -30,7 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--dataset", default="fashion-mnist")
     t.add_argument("--steps", type=int, help="total generator steps (a resumed run continues to this total)")
     t.add_argument("--minutes", type=float, help="stop after this much wall time")
-    t.add_argument("--batch-size", type=int, default=64)
+    t.add_argument(
+        "--batch-size", type=int, default=64, help="the global batch; under torchrun each process takes 1/K"
+    )
     t.add_argument("--out", type=Path, help="run directory (default: runs/MODEL)")
     t.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")
     t.add_argument("--seed", type=int, default=0)
@@ -78,6 +84,7 @@ def _options(pairs: list[str]) -> dict:
 
 
 def cmd_train(args) -> int:
+    from ganedu import distributed
     from ganedu.callbacks import Checkpointer, JsonlLog, Progress, SampleGrid
     from ganedu.recipes import build, recipe
     from ganedu.train import resume, train
@@ -109,13 +116,20 @@ def cmd_train(args) -> int:
         )
     if args.steps is None and args.minutes is None:
         raise GaneduError("say how long to train: --steps N, --minutes M, or both")
-    gan, data = build(config)
-    out.mkdir(parents=True, exist_ok=True)
+    # started by torchrun: join the process group; each rank trains on B / K of the global batch
+    launch = distributed.init(config.device, config.batch_size)
+    writer = launch is None or launch.is_main  # only rank 0 prints and writes files
+    gan, data = build(config if launch is None else dataclasses.replace(config, device=str(launch.device)))
+    if writer:
+        out.mkdir(parents=True, exist_ok=True)
     if args.resume:
         resume(ckpt, gan, data)
-        print(f"resuming {config.model} from step {gan.step}", file=sys.stderr)
-    else:
+        if writer:
+            print(f"resuming {config.model} from step {gan.step}", file=sys.stderr)
+    elif writer:
         config.save(out / "config.json")
+    if launch is not None:
+        data = distributed.data_parallel(gan, data, launch)
     checkpointer = Checkpointer(ckpt, data, every=args.checkpoint_every)
     callbacks = [
         Progress(total=args.steps),
@@ -129,8 +143,8 @@ def cmd_train(args) -> int:
             data,
             steps=args.steps,
             minutes=args.minutes,
-            batch_size=config.batch_size,
-            callbacks=callbacks,
+            batch_size=config.batch_size if launch is None else launch.batch_size,
+            callbacks=callbacks if writer else [],
         )
     except GaneduError as e:
         kept = (
@@ -139,7 +153,9 @@ def cmd_train(args) -> int:
             else ""
         )
         raise type(e)(f"{e}{kept}") from None
-    print(f"trained {config.model} to step {gan.step}; run directory: {out}")
+    distributed.shutdown()  # no-op outside torchrun
+    if writer:
+        print(f"trained {config.model} to step {gan.step}; run directory: {out}")
     return 0
 
 

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 
 import torch
 
+from ganedu import distributed
 from ganedu.checkpoint import load_checkpoint, save_checkpoint
 from ganedu.errors import TrainingDiverged
 from ganedu.gan import GAN
@@ -67,12 +68,13 @@ def train(
     deadline = time.monotonic() + 60 * minutes if minutes is not None else math.inf
     for cb in callbacks:
         cb.on_train_start(gan)
-    while (steps is None or gan.step < steps) and time.monotonic() < deadline:
+    while (steps is None or gan.step < steps) and not _time_is_up(deadline):
         logs = gan.train_step(data, batch_size)
         gan.step += 1
-        values = torch.stack([v.float() for v in logs.values()])
+        # under torchrun: the mean over the ranks, i.e. the losses of the global batch
+        values = distributed.mean_over_ranks(torch.stack([v.float() for v in logs.values()]))
         if not torch.isfinite(values).all():  # the NaN/Inf guard
-            bad = ", ".join(f"{k} = {float(v):.4g}" for k, v in logs.items())
+            bad = ", ".join(f"{k} = {float(v):.4g}" for k, v in zip(logs, values, strict=True))
             raise TrainingDiverged(
                 f"training diverged at step {gan.step} ({bad}); nothing from this step was saved, "
                 "the last checkpoint written before it is the last good one. Try a lower learning "
@@ -84,6 +86,11 @@ def train(
     for cb in callbacks:
         cb.on_train_end(gan)
     return gan
+
+
+def _time_is_up(deadline: float) -> bool:
+    """Past the deadline; under torchrun, past it on any rank, so every rank stops at the same step."""
+    return deadline < math.inf and distributed.any_rank(time.monotonic() >= deadline)
 
 
 def checkpoint_state(gan: GAN, data) -> dict:
