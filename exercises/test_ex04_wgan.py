@@ -1,5 +1,6 @@
 """Autograder for chapter 4 (exercises/ex04_wgan.py)."""
 
+import pytest
 import torch
 from conftest import exercise_fixture
 from torch import nn
@@ -38,11 +39,21 @@ def test_critic_loss_takes_raw_scores_not_probabilities(ex):
     )
 
 
-def test_critic_loss_works_for_column_shaped_scores(ex):
-    real, fake = torch.randn(8, 1), torch.randn(8)
-    expected = fake.mean() - real.mean()
-    assert torch.allclose(ex.critic_loss(real, fake), expected, atol=1e-6), (
-        "scores of shape (B, 1) and (B,) must give the same loss: take means, do not subtract elementwise"
+def test_critic_loss_works_for_column_shaped_scores_and_unequal_batches(ex):
+    real, fake = torch.randn(8, 1), torch.randn(5)  # 8 real scores as a column, 5 fake ones flat
+    try:
+        got = ex.critic_loss(real, fake)
+        flat = ex.critic_loss(real.flatten(), fake)
+    except NotImplementedError:
+        raise
+    except RuntimeError as e:
+        pytest.fail(
+            f"8 real and 5 fake scores failed ({e}): take each mean first, do not subtract elementwise"
+        )
+    assert got.dim() == 0, f"expected a scalar for (8, 1) and (5,) scores, got shape {tuple(got.shape)}"
+    assert torch.allclose(got, flat, atol=1e-6), (
+        f"scores of shape (8, 1) gave {got.item():.4f} but the same scores flat (8,) gave {flat.item():.4f}: "
+        "take each mean first, do not combine the two tensors elementwise"
     )
 
 

@@ -90,12 +90,18 @@ def test_penalty_matches_the_closed_form_with_the_norm_over_c_h_w(ex, device):
     want = expected_penalty(real, fake, alpha)
     x_hat = alpha * real + (1 - alpha) * fake
     wrong_dim = 10 * ((x_hat.norm(dim=1) - 1) ** 2).mean()
+    whole_batch = 10 * (x_hat.norm() - 1) ** 2
     assert got.dim() == 0, f"expected a scalar, got shape {tuple(got.shape)}"
     assert torch.allclose(got, want, rtol=1e-4), (
         f"expected λ·mean((‖∇f(x̂)‖ - 1)²) = {want.item():.4f}, got {got.item():.4f}"
         + (
             ": the norm must be over all of C·H·W per sample (flatten(1)), not over one axis"
             if torch.allclose(got, wrong_dim, rtol=1e-4)
+            else ""
+        )
+        + (
+            ": one norm per sample, not one over the whole batch"
+            if torch.allclose(got, whole_batch, rtol=1e-4)
             else ""
         )
     )
@@ -115,7 +121,8 @@ def test_penalty_is_taken_at_the_interpolates_not_at_the_reals(ex):
 
 
 def test_penalty_draws_one_alpha_per_sample_when_none_is_given(ex):
-    real, fake = torch.randn(64, 3, 4, 4), torch.randn(64, 3, 4, 4)
+    fake = torch.randn(64, 3, 4, 4)
+    real = fake + (1 + torch.rand(64, 3, 4, 4)) * torch.randn(64, 3, 4, 4).sign()  # |real - fake| >= 1
     critic = Quadratic()
     ex.gradient_penalty(critic, real, fake)
     ratio = (critic.inputs[-1] - fake) / (real - fake)  # = α, elementwise
@@ -140,8 +147,14 @@ def test_penalty_gradient_reaches_the_critic_weights(ex):
     real, fake = torch.randn(4, 1, 3, 3), torch.randn(4, 1, 3, 3)
     alpha = torch.rand(4, 1, 1, 1)
     critic = Quadratic(w=1.7)
+    penalty = ex.gradient_penalty(critic, real, fake, alpha=alpha)  # outside the try: a stub's error stays
+    if penalty.grad_fn is None:
+        pytest.fail(
+            "the penalty has no graph back to the critic's weights, so backward() cannot train the critic: "
+            "call torch.autograd.grad(..., create_graph=True)"
+        )
     try:
-        ex.gradient_penalty(critic, real, fake, alpha=alpha).backward()
+        penalty.backward()
     except RuntimeError as e:
         pytest.fail(
             f"backward through the penalty failed ({e}): call torch.autograd.grad with create_graph=True"
@@ -150,7 +163,11 @@ def test_penalty_gradient_reaches_the_critic_weights(ex):
     x_hat = alpha * real + (1 - alpha) * fake
     expected = 10 * (((w * x_hat).flatten(1).norm(dim=1) - 1) ** 2).mean()
     expected.backward()
-    assert critic.w.grad is not None and torch.allclose(critic.w.grad, w.grad, rtol=1e-4), (
-        f"d(penalty)/dw should be {w.grad.item():.4f}, got {critic.w.grad}: "
-        "keep the graph of the gradient (create_graph=True) so the penalty trains the critic"
+    assert critic.w.grad is not None and critic.w.grad.abs() > 0, (
+        "the critic's weight got no gradient from the penalty: keep the graph of the input gradient "
+        "(torch.autograd.grad(..., create_graph=True)) so the penalty trains the critic"
+    )
+    assert torch.allclose(critic.w.grad, w.grad, rtol=1e-4), (
+        f"d(penalty)/dw should be {w.grad.item():.4f}, got {critic.w.grad.item():.4f}: "
+        "the penalty's value or graph is off (see the closed-form test above)"
     )

@@ -1,5 +1,6 @@
 """Autograder for chapter 6 (exercises/ex06_lsgan.py)."""
 
+import pytest
 import torch
 from conftest import exercise_fixture
 from torch import nn
@@ -35,12 +36,25 @@ def test_ls_losses_take_the_targets_a_b_c(ex):
 
 
 def test_ls_losses_do_not_broadcast_column_and_flat_outputs(ex):
-    real, fake = torch.randn(8, 1), torch.randn(8)
-    want = losses.least_squares_d(real.flatten(), fake)
-    got = ex.ls_discriminator_loss(real, fake)
-    assert got.dim() == 0 and torch.allclose(got, want, atol=1e-6), (
-        "outputs of shape (B, 1) and (B,) must give the same loss as two (B,) vectors: "
+    real, fake = torch.randn(8, 1), torch.randn(5)  # 8 real outputs as a column, 5 fake ones flat
+    try:
+        got = ex.ls_discriminator_loss(real, fake)
+        flat = ex.ls_discriminator_loss(real.flatten(), fake)
+    except NotImplementedError:
+        raise
+    except RuntimeError as e:
+        pytest.fail(
+            f"8 real and 5 fake outputs failed ({e}): compute each mean separately, "
+            "never combine the real and fake tensors elementwise"
+        )
+    assert got.dim() == 0, f"expected a scalar for (8, 1) and (5,) outputs, got shape {tuple(got.shape)}"
+    assert torch.allclose(got, flat, atol=1e-6), (
+        f"outputs of shape (8, 1) gave {got.item():.4f} but the same outputs flat (8,) gave {flat.item():.4f}: "
         "compute each mean separately, never combine the two tensors elementwise"
+    )
+    g_column, g_flat = ex.ls_generator_loss(fake[:, None]), ex.ls_generator_loss(fake)
+    assert g_column.dim() == 0 and torch.allclose(g_column, g_flat, atol=1e-6), (
+        "the generator loss of (B, 1) outputs must be the same scalar as for (B,) outputs"
     )
 
 

@@ -36,3 +36,5 @@ def test_a_mode_below_the_share_threshold_is_not_covered():
 def test_bad_shapes_are_refused():
     with pytest.raises(ValueError, match=r"\(N, 2\)"):
         mode_coverage(torch.zeros(5, 3), toy_centers("ring"), 0.02)
+    with pytest.raises(ValueError, match=r"\(K, 2\)"):
+        mode_coverage(torch.zeros(5, 2), toy_centers("ring").flatten(), 0.02)

@@ -36,7 +36,27 @@ class ModeCoverage:
 def mode_coverage(
     points: Tensor, centers: Tensor, std: float, sigmas: float = 3.0, min_share: float = 0.01
 ) -> ModeCoverage:
-    """Modes covered and the share of high-quality samples, for points ``(N, 2)`` and centres ``(K, 2)``."""
+    r"""Modes covered and the share of high-quality samples (VEEGAN / unrolled-GAN definition).
+
+    Each point is assigned to its nearest centre :math:`k(x) = \arg\min_k \lVert x - \mu_k \rVert_2`.
+    It is high quality when :math:`\lVert x - \mu_{k(x)} \rVert_2 \le` ``sigmas``·``std``. Mode
+    :math:`k` is covered when its high-quality points number at least ``min_share``·N, N counting
+    *all* points (a blurry generator whose points are mostly far from every centre covers nothing).
+
+    Args:
+        points: generated samples, shape (N, 2), N >= 1; any device (computed on the CPU in float32).
+        centers: the mixture's centres, shape (K, 2), e.g. :func:`ganedu.data.toy_centers`.
+        std: the standard deviation of each mixture component, e.g. ``ganedu.data.TOY_STD[kind]``.
+        sigmas: the radius, in standard deviations, within which a point is high quality (3).
+        min_share: the share of all N points a mode needs to count as covered (0.01).
+
+    Returns:
+        :class:`ModeCoverage` with ``covered``, ``total`` = K, ``high_quality`` in [0, 1] and
+        ``counts``, the (K,) int64 high-quality points per mode.
+
+    Raises:
+        ValueError: ``points`` not a non-empty (N, 2) tensor, or ``centers`` not (K, 2).
+    """
     if points.dim() != 2 or points.shape[1] != 2 or len(points) == 0:
         raise ValueError(f"points must be a non-empty (N, 2) tensor, got {tuple(points.shape)}")
     if centers.dim() != 2 or centers.shape[1] != 2:
