@@ -179,7 +179,10 @@ def _load_run(run: Path, device: str):
 def cmd_sample(args) -> int:
     _, gan, data = _load_run(args.run, args.device)
     options = {} if args.truncation is None else {"truncation": args.truncation}
-    arrays = gan.export(args.n, data, seed=args.seed, **options)
+    try:
+        arrays = gan.export(args.n, data, seed=args.seed, **options)
+    except ValueError as e:  # e.g. --truncation for a model without a mapping network
+        raise GaneduError(f"{args.run}: {e}") from None
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(args.out, **arrays)
     print(f"wrote {len(arrays['images'])} samples {arrays['images'].shape[1:]} to {args.out}")

@@ -116,3 +116,12 @@ def test_eval_prints_the_metric_with_its_feature_space_and_n(tmp_path, capsys):
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["n"] == 100 and 0 <= result["precision"] <= 1 and 0 <= result["recall"] <= 1
     assert main(["eval", str(tmp_path / "missing.npz")]) == 1
+
+
+def test_sampling_options_a_model_does_not_take_are_one_line_errors(tmp_path, capsys):
+    run = tmp_path / "r"
+    assert main(["train", "gan", "--steps", "1", "--out", str(run), *FAST]) == 0
+    capsys.readouterr()
+    assert main(["sample", str(run), "-n", "4", "--out", str(tmp_path / "s.npz"), "--truncation", "0.5"]) == 1
+    err = capsys.readouterr().err
+    assert "ganedu: error:" in err and "truncation" in err and "Traceback" not in err
