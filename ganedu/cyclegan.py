@@ -193,10 +193,7 @@ class CycleGAN(GAN):
                 same = identity_loss(b, G_AB(b).float()) + identity_loss(a, G_BA(a).float())
                 loss = loss + self.lambda_identity * self.lambda_cycle * same
                 logs["loss_identity"] = same.detach()
-        self.opt_g.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt_g.step()
-        self.D.requires_grad_(True)
+        self.update_generator(loss)
         logs["loss_G"] = loss.detach()
         return logs, fake_a.detach(), fake_b.detach()
 

@@ -164,13 +164,20 @@ class GAN:
             fake = self.G(self.sample_z(batch_size), *cond)
             fake_logits = self.D(fake, *cond)
         loss = self.g_loss(fake_logits.float())
+        self.update_generator(loss)
+        return {"loss_G": loss.detach()}
+
+    def update_generator(self, loss: Tensor) -> None:
+        """One optimizer step of G on ``loss``, D's gradients switched back on, then the EMA update.
+
+        The shared end of every generator step (subclasses call it after computing their loss).
+        """
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_g.step()
         self.D.requires_grad_(True)
         if self.ema is not None:
             self.ema.update(self.G)
-        return {"loss_G": loss.detach()}
 
     def train_step(self, data, batch_size: int) -> dict[str, Tensor]:
         """``n_critic`` D updates on batches drawn from ``data``, then one G update."""

@@ -110,12 +110,7 @@ class StyleGAN(GAN):
         with self.autocast():
             fake_logits = self.D(self.G.synthesis(self.mixed_ws(batch_size)))
         loss = self.g_loss(fake_logits.float())
-        self.opt_g.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt_g.step()
-        self.D.requires_grad_(True)
-        if self.ema is not None:
-            self.ema.update(self.G)
+        self.update_generator(loss)
         return {"loss_G": loss.detach()}
 
     @torch.no_grad()

@@ -84,12 +84,7 @@ class FeatureMatchingGAN(GAN):
                 real_features = self.D.features(self._layout(real))
             fake_features = self.D.features(fake)
         loss = feature_matching_loss(real_features, fake_features)
-        self.opt_g.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt_g.step()
-        self.D.requires_grad_(True)
-        if self.ema is not None:
-            self.ema.update(self.G)
+        self.update_generator(loss)
         logs["loss_G"] = loss.detach()
         return logs
 
@@ -143,12 +138,7 @@ class UnrolledGAN(GAN):
             grads = torch.autograd.grad(d_loss, list(params.values()), create_graph=self.second_order)
             params = {k: p - self.unroll_lr * g for (k, p), g in zip(params.items(), grads, strict=True)}
         loss = self.g_loss(functional_call(self.D, (params, buffers), (fake,)))
-        self.opt_g.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt_g.step()
-        self.D.zero_grad(set_to_none=True)  # the look-ahead leaves nothing on D itself
-        if self.ema is not None:
-            self.ema.update(self.G)
+        self.update_generator(loss)  # D's own weights get no gradient: the look-ahead used detached copies
         return {"loss_G": loss.detach()}
 
     def train_step(self, data, batch_size: int) -> dict[str, Tensor]:
