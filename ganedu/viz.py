@@ -1,4 +1,4 @@
-"""Pictures of a GAN: sample grids, loss curves, latent interpolations.
+"""Pictures of a GAN: sample grids, loss curves, latent interpolations, modes covered on toy data.
 
 Images are either float tensors in [-1, 1] or uint8 tensors in [0, 255], shape (N, C, H, W).
 """
@@ -11,6 +11,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from torch import Tensor
+
+from ganedu.metrics.modes import mode_coverage
 
 
 def to_display(images: Tensor) -> Tensor:
@@ -66,6 +68,25 @@ def plot_losses(history: dict[str, list[float]], ax=None, keys=None, smooth: int
     ax.set_xlabel("step")
     ax.legend(loc="best", fontsize="small")
     return ax
+
+
+def plot_coverage(samples: Tensor, toy, ax=None, title: str | None = None, n_real: int = 2000):
+    """Scatter 2D ``samples`` (red) over a toy mixture's data (grey) and count its modes.
+
+    ``toy`` is a :class:`ganedu.data.ToyBatches`. The title gets the
+    :func:`ganedu.metrics.mode_coverage` result as a second line; samples outside the frame
+    (1.5 times the outermost centre) are drawn on its edge. Returns the ``ModeCoverage``.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4, 4))
+    samples = samples.detach().float().cpu()
+    result = mode_coverage(samples, toy.centers, toy.std)
+    lim = 1.5 * toy.centers.abs().max().item()
+    ax.scatter(*toy.points[:n_real].cpu().T, s=1, c="lightgray")
+    ax.scatter(*samples.clamp(-lim, lim).T, s=1, c="tab:red", alpha=0.4)
+    ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal", xticks=[], yticks=[])
+    ax.set_title(f"{title}\n{result}" if title else str(result), fontsize="small")
+    return result
 
 
 def slerp(z0: Tensor, z1: Tensor, t: float | Tensor) -> Tensor:

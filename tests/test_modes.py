@@ -38,3 +38,24 @@ def test_bad_shapes_are_refused():
         mode_coverage(torch.zeros(5, 3), toy_centers("ring"), 0.02)
     with pytest.raises(ValueError, match=r"\(K, 2\)"):
         mode_coverage(torch.zeros(5, 2), toy_centers("ring").flatten(), 0.02)
+
+
+def test_plot_coverage_titles_the_count_and_keeps_far_samples_on_the_frame():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ganedu import viz
+    from ganedu.data import ToyBatches
+
+    ring = ToyBatches("ring", n=4000)
+    collapsed = torch.cat([ring.centers[0] + 0.01 * torch.randn(1990, 2), torch.full((10, 2), 50.0)])
+    fig, ax = plt.subplots()
+    result = viz.plot_coverage(collapsed, ring, ax=ax, title="collapsed")
+    assert (result.covered, result.total) == (1, 8)
+    assert ax.get_title() == f"collapsed\n{result}"
+    lim = 1.5 * ring.centers.abs().max().item()
+    drawn = ax.collections[1].get_offsets()  # the samples, after the data
+    assert len(drawn) == 2000 and abs(drawn).max() == pytest.approx(lim)
+    plt.close(fig)
