@@ -17,11 +17,13 @@ import argparse
 import json
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
+from machine import cpu_name  # noqa: E402
 from score import score_samples  # noqa: E402
 
 from ganedu.recipes import RunConfig, build  # noqa: E402
@@ -41,7 +43,8 @@ def run(model: str, marks: list[float], n: int, seed: int) -> list[dict]:
         scores = score_samples(gan.export(n, data, seed=seed)["images"])
         scores.pop("classes")
         row = {"model": model, "minutes": mark, "steps": gan.step, "batch_size": batch,
-               "precision": gan.precision, "threads": torch.get_num_threads(), **scores}  # fmt: skip
+               "precision": gan.precision, "threads": torch.get_num_threads(), "cpu": cpu_name(),
+               "date": date.today().isoformat(), **scores}  # fmt: skip
         print(json.dumps(row), flush=True)
         rows.append(row)
     return rows

@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -43,6 +42,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
+from machine import cpu_name  # noqa: E402
 from textbook import PerSampleDataset, TextbookDCGAN  # noqa: E402
 
 from ganedu.data import load_dataset  # noqa: E402
@@ -96,16 +96,6 @@ class Textbook:
         start = time.perf_counter()
         images = self.model.train(minutes=seconds / 60)
         return images, time.perf_counter() - start
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def append_row(path: Path, row: dict) -> None:
