@@ -12,8 +12,6 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ganedu.metrics.modes import mode_coverage
-
 
 def to_display(images: Tensor) -> Tensor:
     """Float images in [-1, 1] or uint8 images -> float in [0, 1], on the CPU."""
@@ -77,6 +75,10 @@ def plot_coverage(samples: Tensor, toy, ax=None, title: str | None = None, n_rea
     :func:`ganedu.metrics.mode_coverage` result as a second line; samples outside the frame
     (1.5 times the outermost centre) are drawn on its edge. Returns the ``ModeCoverage``.
     """
+    # imported here: ganedu.metrics loads scipy and the feature networks, and every training
+    # run imports viz (through callbacks) without ever drawing a coverage plot
+    from ganedu.metrics.modes import mode_coverage
+
     if ax is None:
         _, ax = plt.subplots(figsize=(4, 4))
     samples = samples.detach().float().cpu()
