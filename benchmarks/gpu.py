@@ -54,7 +54,8 @@ import torch.nn.functional as F
 
 from ganedu import losses
 from ganedu.data import ImageBatches, load_dataset
-from ganedu.gan import GAN, fast_bf16_available
+from ganedu.gan import GAN
+from ganedu.runtime import fast_bf16_available
 from ganedu.nets import dcgan
 from ganedu.train import train
 

@@ -16,27 +16,10 @@ import torch
 from torch import Tensor, nn
 
 from ganedu.ema import EMA
+from ganedu.runtime import resolve_precision
 
 Penalty = Callable[..., Tensor]
 """``penalty(D, real, fake, labels) -> weighted scalar`` added to D's loss, computed in fp32."""
-
-
-def fast_bf16_available(dev: torch.device) -> bool:
-    """bf16 autocast pays off on CUDA and on CPUs with native bf16 matrix units (AVX512-BF16/AMX)."""
-    if dev.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    if dev.type == "cpu":
-        return torch.backends.cpu.get_cpu_capability() in ("AVX512", "AMX") and _cpu_has_bf16_flags()
-    return False
-
-
-def _cpu_has_bf16_flags() -> bool:
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = f.read()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 class GAN:
@@ -55,7 +38,7 @@ class GAN:
         after_d_step: callables run on D after each of its updates (e.g. weight clipping).
         ema_half_life: half-life of the generator's EMA in images; ``None`` for no EMA.
         batch_size: used to turn the EMA half-life into a per-step decay.
-        precision: "fp32", "bf16" (autocast) or "auto" (bf16 where :func:`fast_bf16_available`).
+        precision: "fp32", "bf16" (autocast) or "auto" (bf16 where :func:`ganedu.runtime.fast_bf16_available`).
         device: where the models live.
     """
 
@@ -85,11 +68,7 @@ class GAN:
         self.penalties = dict(penalties or {})
         self.after_d_step = list(after_d_step)
         self.ema = EMA(self.G, ema_half_life, batch_size) if ema_half_life else None
-        if precision == "auto":
-            precision = "bf16" if fast_bf16_available(self.device) else "fp32"
-        if precision not in ("fp32", "bf16"):
-            raise ValueError(f"precision must be 'fp32', 'bf16' or 'auto', not {precision!r}")
-        self.precision = precision
+        self.precision = precision = resolve_precision(precision, self.device)
         if precision == "bf16":
             # channels_last lets the bf16 convolution kernels (oneDNN, cuDNN) skip layout copies
             for net in self.modules().values():

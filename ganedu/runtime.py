@@ -1,4 +1,4 @@
-"""Where code runs and how big it runs: device choice, seeding and the speed modes.
+"""Where code runs and how big it runs: device choice, hardware detection, seeding and the speed modes.
 
 `GANEDU_MODE` is one of ``smoke`` (CI: every notebook in well under a minute), ``cpu``
 (a 2-core laptop: about ten minutes a notebook) or ``full`` (an instructor's GPU). It is
@@ -63,3 +63,30 @@ def budget(smoke, cpu, full=None):
     ``full`` defaults to ``cpu``.
     """
     return {"smoke": smoke, "cpu": cpu, "full": cpu if full is None else full}[mode()]
+
+
+def fast_bf16_available(dev: torch.device) -> bool:
+    """bf16 autocast pays off on CUDA and on CPUs with native bf16 matrix units (AVX512-BF16/AMX)."""
+    if dev.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if dev.type == "cpu":
+        return torch.backends.cpu.get_cpu_capability() in ("AVX512", "AMX") and _cpu_has_bf16_flags()
+    return False
+
+
+def _cpu_has_bf16_flags() -> bool:
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = f.read()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def resolve_precision(precision: str, dev: torch.device) -> str:
+    """``"fp32"`` or ``"bf16"``: ``"auto"`` becomes bf16 where :func:`fast_bf16_available`, else fp32."""
+    if precision == "auto":
+        return "bf16" if fast_bf16_available(dev) else "fp32"
+    if precision not in ("fp32", "bf16"):
+        raise ValueError(f"precision must be 'fp32', 'bf16' or 'auto', not {precision!r}")
+    return precision
