@@ -55,8 +55,8 @@ import torch.nn.functional as F
 from ganedu import losses
 from ganedu.data import ImageBatches, load_dataset
 from ganedu.gan import GAN
-from ganedu.runtime import fast_bf16_available
 from ganedu.nets import dcgan
+from ganedu.runtime import fast_bf16_available
 from ganedu.train import train
 
 RESULTS = Path(__file__).parent / "results"
