@@ -15,8 +15,8 @@ with channels_last (``--precision``), after ``--warmup-steps`` steps, for ``--se
 
 * ``dcgan64``: ``ganedu.nets.dcgan`` at image_size 64 (nz = 100, ngf = ndf = 64, the paper's
   net), non-saturating loss, Adam(2e-4, 0.5), EMA of G, on Fashion-MNIST resized to 64x64.
-* ``stylegan``: the ``stylegan`` recipe (``ganedu.recipes.stylegan``; skipped with a message
-  when this version of ganedu has none), 32x32, lazy R1 every 16 steps, style mixing.
+* ``stylegan``: the ``stylegan`` model (``ganedu.models.stylegan``),
+  32x32, lazy R1 every 16 steps, style mixing.
 
 ``--compile`` wraps the networks' forward in ``torch.compile``: G and D of the DCGAN; for
 StyleGAN only G's mapping and synthesis networks, since D's R1 penalty takes a double
@@ -94,19 +94,14 @@ def dcgan64(dev: torch.device, batch_size: int, precision: str, seed: int) -> tu
     gan = GAN(
         G, D, torch.optim.Adam(G.parameters(), **adam), torch.optim.Adam(D.parameters(), **adam),
         losses.minimax_d, losses.nonsaturating_g, nz=100,
-        batch_size=batch_size, precision=precision, device=dev,
+        precision=precision, device=dev,
     )  # fmt: skip
     return gan, data
 
 
 def stylegan(dev: torch.device, batch_size: int, precision: str, seed: int):
-    """The ``stylegan`` recipe on ``dev``; ``None`` when this version of ganedu has none."""
-    try:
-        import ganedu.recipes.stylegan  # noqa: F401
-    except ImportError as e:
-        print(f"skipping stylegan: ganedu.recipes.stylegan does not import ({e})", file=sys.stderr)
-        return None
-    from ganedu.recipes import RunConfig, build
+    """The ``stylegan`` model of :mod:`ganedu.models` on ``dev``."""
+    from ganedu.models import RunConfig, build
 
     return build(
         RunConfig("stylegan", batch_size=batch_size, seed=seed, device=str(dev), precision=precision)

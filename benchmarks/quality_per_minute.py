@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from machine import cpu_name  # noqa: E402
 from score import score_samples  # noqa: E402
 
-from ganedu.recipes import RunConfig, build  # noqa: E402
+from ganedu.models import RunConfig, build  # noqa: E402
 from ganedu.train import train  # noqa: E402
 
 BATCH = {"stylegan": 32}

@@ -46,7 +46,7 @@ from machine import cpu_name  # noqa: E402
 from textbook import PerSampleDataset, TextbookDCGAN  # noqa: E402
 
 from ganedu.data import load_dataset  # noqa: E402
-from ganedu.recipes import RunConfig, build  # noqa: E402
+from ganedu.models import RunConfig, build  # noqa: E402
 from ganedu.train import train  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results" / "throughput.json"

@@ -21,7 +21,7 @@ import torch
 
 from ganedu.data import load_dataset, to_float
 from ganedu.metrics import ClassifierFeatures
-from ganedu.recipes import RunConfig, build
+from ganedu.models import RunConfig, build
 from ganedu.train import resume
 
 

@@ -1,24 +1,21 @@
-"""The ganedu command line: ``python -m ganedu train|sample|eval|data``.
+"""The ganedu command line: ``python -m ganedu train|sample|eval|data|options|grading|pretrained``.
 
 Several GPUs: ``torchrun --nproc_per_node=K -m ganedu train MODEL`` trains one run on K
 processes, ``--batch-size`` being the global batch (see :mod:`ganedu.distributed`).
 
-Expected failures (unknown model, missing data, corrupt checkpoint, ...) print one readable
-line on stderr and exit with status 1; a traceback means a bug in ganedu.
+Expected failures (unknown model or option, missing data, corrupt checkpoint, a bad value, ...)
+print one readable line on stderr and exit with status 1; a traceback means a bug in ganedu.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from ganedu.errors import CheckpointError, GaneduError
-from ganedu.recipes import MODELS, RunConfig
+from ganedu.models import MODELS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,7 +25,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser(
-        "train", help="train a model; the run directory holds config, checkpoint, log and grids"
+        "train",
+        help="train a model; the run directory holds config, checkpoint, log and grids",
+        description="Train MODEL. `python -m ganedu options MODEL` lists its --options.",
     )
     t.add_argument("model", help=f"one of: {', '.join(MODELS)}")
     t.add_argument("--dataset", default="fashion-mnist")
@@ -44,8 +43,15 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     t.add_argument("--checkpoint-every", type=int, default=500)
     t.add_argument(
-        "--option", action="append", default=[], metavar="KEY=VALUE", help="model-specific setting"
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a model option (see `options MODEL`)",
     )
+
+    o = sub.add_parser("options", help="list a model's --option settings with types, defaults and help")
+    o.add_argument("model", nargs="?", help="a model; all models when omitted")
 
     s = sub.add_parser("sample", help="draw samples from a trained run into an .npz file")
     s.add_argument("run", type=Path)
@@ -67,29 +73,35 @@ def _parser() -> argparse.ArgumentParser:
     f = dsub.add_parser("fetch", help="put a dataset (or the Inception weights) in the cache, verified")
     f.add_argument("name")
     dsub.add_parser("info", help="where each dataset is found and whether it verifies")
+
+    for name, help_ in (
+        ("grading", "make the exercise stubs or grade an exercise (`grading --help`)"),
+        ("pretrained", "export a finished run as a shipped model (`pretrained --help`)"),
+    ):
+        sub.add_parser(name, help=help_, add_help=False).add_argument("rest", nargs=argparse.REMAINDER)
     return p
 
 
-def _options(pairs: list[str]) -> dict:
-    out = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise GaneduError(f"--option {pair!r} must look like KEY=VALUE")
-        try:
-            out[key] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key] = value
-    return out
+def _positive(name: str, value, allow_none: bool = True) -> None:
+    if value is None and allow_none:
+        return
+    if value is None or value <= 0:
+        raise GaneduError(f"{name} must be a positive number, not {value}")
 
 
 def cmd_train(args) -> int:
     from ganedu import distributed
     from ganedu.callbacks import Checkpointer, JsonlLog, Progress, SampleGrid
-    from ganedu.recipes import build, recipe
+    from ganedu.models import RunConfig, build, options_of, spec
     from ganedu.train import resume, train
 
-    recipe(args.model)  # an unknown model fails before anything is written
+    spec(args.model)  # an unknown model fails before anything is written
+    if args.steps is None and args.minutes is None:
+        raise GaneduError("say how long to train: --steps N, --minutes M, or both")
+    _positive("--steps", args.steps)
+    _positive("--minutes", args.minutes)
+    _positive("--batch-size", args.batch_size, allow_none=False)
+    _positive("--checkpoint-every", args.checkpoint_every, allow_none=False)
     out = args.out or Path("runs") / args.model
     ckpt = out / "ckpt.pt"
     if args.resume:
@@ -105,21 +117,15 @@ def cmd_train(args) -> int:
             raise GaneduError(
                 f"{out} already holds a run: pass --resume to continue it, or choose another --out"
             )
-        config = RunConfig(
-            args.model,
-            args.dataset,
-            args.batch_size,
-            args.seed,
-            args.device,
-            args.precision,
-            _options(args.option),
-        )
-    if args.steps is None and args.minutes is None:
-        raise GaneduError("say how long to train: --steps N, --minutes M, or both")
+        config = RunConfig(args.model, args.dataset, args.batch_size, args.seed, args.device, args.precision)
+        config.options = _typed_options(args.model, args.option)
+    options_of(config)  # a bad --option fails before any data is loaded
     # started by torchrun: join the process group; each rank trains on B / K of the global batch
     launch = distributed.init(config.device, config.batch_size)
     writer = launch is None or launch.is_main  # only rank 0 prints and writes files
-    gan, data = build(config if launch is None else dataclasses.replace(config, device=str(launch.device)))
+    if launch is not None:
+        config.device = str(launch.device)
+    gan, data = build(config)
     if writer:
         out.mkdir(parents=True, exist_ok=True)
     if args.resume:
@@ -128,8 +134,12 @@ def cmd_train(args) -> int:
             print(f"resuming {config.model} from step {gan.step}", file=sys.stderr)
     elif writer:
         config.save(out / "config.json")
+    minutes, batch_size, stop = args.minutes, config.batch_size, []
     if launch is not None:
-        data = distributed.data_parallel(gan, data, launch)
+        gan, data = distributed.data_parallel(gan, data, launch)
+        batch_size = launch.batch_size
+        if minutes is not None:  # every rank stops at the same step
+            minutes, stop = None, [distributed.SharedDeadline(args.minutes)]
     checkpointer = Checkpointer(ckpt, data, every=args.checkpoint_every)
     callbacks = [
         Progress(total=args.steps),
@@ -138,14 +148,8 @@ def cmd_train(args) -> int:
         checkpointer,
     ]
     try:
-        train(
-            gan,
-            data,
-            steps=args.steps,
-            minutes=args.minutes,
-            batch_size=config.batch_size if launch is None else launch.batch_size,
-            callbacks=callbacks if writer else [],
-        )
+        train(gan, data, steps=args.steps, minutes=minutes, batch_size=batch_size,
+              callbacks=(callbacks if writer else []) + stop)  # fmt: skip
     except GaneduError as e:
         kept = (
             f"; last good checkpoint: {ckpt} (step {checkpointer.last_step})"
@@ -159,8 +163,27 @@ def cmd_train(args) -> int:
     return 0
 
 
+def _typed_options(model: str, pairs: list[str]) -> dict:
+    """The ``--option KEY=VALUE`` pairs checked against the model's options: all options, typed."""
+    import dataclasses
+
+    from ganedu.models import spec
+    from ganedu.models.options import parse_options
+
+    return dataclasses.asdict(parse_options(model, spec(model).options, pairs))
+
+
+def cmd_options(args) -> int:
+    from ganedu.models import help_text
+
+    names = [args.model] if args.model else list(MODELS)
+    print("\n\n".join(help_text(name) for name in names))
+    return 0
+
+
 def _load_run(run: Path, device: str):
-    from ganedu.recipes import build
+    """``(config, gan)`` of the run directory ``run``, built from its config.json without loading data."""
+    from ganedu.models import RunConfig, build_gan
     from ganedu.train import resume
 
     if not run.is_dir():
@@ -171,30 +194,45 @@ def _load_run(run: Path, device: str):
         raise CheckpointError(f"{run} is not a run directory: it has no config.json")
     config = RunConfig.load(run / "config.json")
     config.device = device
-    gan, data = build(config)
-    resume(run / "ckpt.pt", gan, data)
-    return config, gan, data
+    gan = build_gan(config)
+    resume(run / "ckpt.pt", gan)
+    return config, gan
+
+
+def _export(gan, config, n: int, seed: int = 0, **options) -> dict:
+    """``gan.export`` at the dataset's stored size, its expected failures as one-line errors."""
+    try:
+        return gan.export(n, seed=seed, crop_to=config.image_size, **options)
+    except ValueError as e:  # e.g. --truncation for a model without a mapping network
+        raise GaneduError(f"{config.model}: {e}") from None
 
 
 def cmd_sample(args) -> int:
-    _, gan, data = _load_run(args.run, args.device)
+    import numpy as np
+
+    _positive("-n", args.n, allow_none=False)
+    out = args.out if args.out.suffix == ".npz" else None
+    if out is None:
+        raise GaneduError(f"--out {args.out}: sample writes an .npz file; name it FILE.npz")
+    config, gan = _load_run(args.run, args.device)
     options = {} if args.truncation is None else {"truncation": args.truncation}
-    try:
-        arrays = gan.export(args.n, data, seed=args.seed, **options)
-    except ValueError as e:  # e.g. --truncation for a model without a mapping network
-        raise GaneduError(f"{args.run}: {e}") from None
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(args.out, **arrays)
-    print(f"wrote {len(arrays['images'])} samples {arrays['images'].shape[1:]} to {args.out}")
+    arrays = _export(gan, config, args.n, seed=args.seed, **options)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(out, **arrays)
+    print(f"wrote {len(arrays['images'])} samples {arrays['images'].shape[1:]} to {out}")
     return 0
 
 
 def cmd_eval(args) -> int:
+    import numpy as np
+    import torch
+
     from ganedu.metrics import evaluate
 
+    _positive("-n", args.n)
     if args.source.is_dir():
-        config, gan, data = _load_run(args.source, args.device)
-        images, dataset = gan.export(args.n or 10_000, data)["images"], config.dataset
+        config, gan = _load_run(args.source, args.device)
+        images, dataset = _export(gan, config, args.n or 10_000)["images"], config.dataset
     elif args.source.is_file():
         try:
             with np.load(args.source) as npz:
@@ -204,8 +242,6 @@ def cmd_eval(args) -> int:
         dataset = "fashion-mnist"
     else:
         raise GaneduError(f"{args.source} is neither a run directory nor an .npz file")
-    import torch
-
     result = evaluate(
         torch.from_numpy(images), dataset=dataset, metric=args.metric, features=args.features, n=args.n
     )
@@ -225,9 +261,42 @@ def cmd_data(args) -> int:
     return 0
 
 
+def cmd_delegate(args) -> int:
+    """``grading ...`` and ``pretrained ...``: the modules' own command lines."""
+    import importlib
+
+    return importlib.import_module(f"ganedu.{args.command}").main(args.rest)
+
+
+def _model_help(argv: list[str]) -> str | None:
+    """``train MODEL --help``: the usual help followed by MODEL's options, else ``None``."""
+    if len(argv) < 3 or argv[0] != "train" or not {"-h", "--help"} & set(argv):
+        return None
+    from ganedu.models import help_text
+
+    model = next((a for a in argv[1:] if a in MODELS), None)
+    if model is None:
+        return None
+    train_parser = _parser()._subparsers._group_actions[0].choices["train"]
+    return train_parser.format_help() + "\n" + help_text(model)
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    model_help = _model_help(argv)
+    if model_help is not None:
+        print(model_help)
+        return 0
     args = _parser().parse_args(argv)
-    handlers = {"train": cmd_train, "sample": cmd_sample, "eval": cmd_eval, "data": cmd_data}
+    handlers = {
+        "train": cmd_train,
+        "options": cmd_options,
+        "sample": cmd_sample,
+        "eval": cmd_eval,
+        "data": cmd_data,
+        "grading": cmd_delegate,
+        "pretrained": cmd_delegate,
+    }
     try:
         return handlers[args.command](args)
     except GaneduError as e:

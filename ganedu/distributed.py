@@ -18,7 +18,7 @@ them that way:
 * Sampling. Every rank draws the *global* batch's indices and the global batch's z (and
   labels) from its generators, identical on every rank, and keeps its slice
   ``[rank·b, (rank+1)·b)`` with ``b = B / K`` (:class:`ShardedBatches`,
-  :func:`shard_latents`). Together the ranks see exactly the images and z of the
+  :class:`ShardedLatents`). Together the ranks see exactly the images and z of the
   single-process step, each image once; the generators advance exactly as they would there.
 * Gradients. Each rank's loss is the mean over its b samples. Before every optimizer step a
   hook sums the gradients over the ranks and divides by K (:func:`average_gradients`), which
@@ -33,11 +33,10 @@ them that way:
 * BatchNorm. In training mode BatchNorm normalises with the statistics of the batch it sees.
   Left alone, each rank would use its own ``B / K`` images (what DDP does without
   SyncBatchNorm): a different, noisier model, and running statistics that differ between
-  ranks. :func:`data_parallel` therefore swaps every BatchNorm for :class:`GlobalBatchNorm`,
-  which sums the statistics over the ranks (differentiably) so every rank normalises with
-  the global batch's mean and variance, as the single process does. PyTorch's own
-  ``nn.SyncBatchNorm`` does the same on CUDA only; this one also runs on Gloo, which is what
-  makes the CPU test possible. It costs two small all-reduces per BatchNorm layer in the
+  ranks. :func:`data_parallel` therefore makes every BatchNorm use the global batch's mean and
+  variance, as the single process does: PyTorch's ``nn.SyncBatchNorm`` on CUDA, and on Gloo
+  (CPU processes, which ``nn.SyncBatchNorm`` does not support) :class:`GlobalBatchNorm`, a
+  small equivalent that exists so the CPU equality test can run. It costs two small all-reduces per BatchNorm layer in the
   forward pass and two in the backward; ``data_parallel(..., sync_batchnorm=False)`` keeps
   per-rank statistics instead.
 
@@ -49,13 +48,16 @@ interpolation weights of WGAN-GP, StyleGAN's style-mixing draws, CycleGAN's imag
 the same on every rank rather than a slice of a global draw: still correct data-parallel
 training, but not bit-for-bit the single-process run.
 
-The losses shown and logged are averaged over the ranks (the global batch's losses), and a
-``--minutes`` budget stops every rank at the same step (:func:`any_rank`).
+The training loop (:func:`ganedu.train.train`) knows nothing of ranks. :class:`DataParallelGAN`
+wraps the bundle so that the losses it returns are averaged over the ranks (the global batch's
+losses, so the NaN guard stops every rank together), and :class:`SharedDeadline` stops every
+rank at the same step when a ``--minutes`` budget runs out (:func:`any_rank`).
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -64,6 +66,7 @@ import torch.distributed as dist
 from torch import Tensor, nn
 
 from ganedu.errors import GaneduError
+from ganedu.train import Callback
 
 
 @dataclass(frozen=True)
@@ -249,22 +252,44 @@ class ShardedBatches:
         return getattr(self.data, name)
 
 
-def shard_latents(gan, rank: int, world_size: int) -> None:
-    """Make ``gan.sample_z(n)`` and ``gan.sample_labels(n)`` return this rank's slice of a global draw.
+class ShardedLatents:
+    """This rank's slice of every global draw of z and labels (replaces a bundle's ``latents``).
 
-    Each draws ``n · K`` rows from the (identically seeded) global generator, as the single
+    Each draw takes ``n · K`` rows from the (identically seeded) global generator, as the single
     process drawing the global batch does, and keeps rows ``[rank·n, (rank+1)·n)``.
     """
-    draw_z, draw_labels = gan.sample_z, gan.sample_labels
 
-    def sample_z(n: int) -> Tensor:
-        return draw_z(n * world_size)[rank * n : (rank + 1) * n]
+    def __init__(self, latents, rank: int, world_size: int):
+        self.latents, self.rank, self.world_size = latents, rank, world_size
 
-    def sample_labels(n: int) -> Tensor | None:
-        labels = draw_labels(n * world_size)
-        return None if labels is None else labels[rank * n : (rank + 1) * n]
+    def _slice(self, x: Tensor | None, n: int) -> Tensor | None:
+        return None if x is None else x[self.rank * n : (self.rank + 1) * n]
 
-    gan.sample_z, gan.sample_labels = sample_z, sample_labels
+    def z(self, n: int) -> Tensor:
+        return self._slice(self.latents.z(n * self.world_size), n)
+
+    def labels(self, n: int) -> Tensor | None:
+        return self._slice(self.latents.labels(n * self.world_size), n)
+
+
+class GlobalEMA:
+    """A bundle's EMA as one rank sees it: each update counts the global batch, K times this rank's.
+
+    The EMA's decay depends on the images per update (:mod:`ganedu.ema`); every rank updates
+    its copy after a step on ``B / K`` images that stands for a step on ``B``. Every other
+    attribute is the wrapped EMA's, so checkpoints hold the single-process state.
+    """
+
+    def __init__(self, ema, world_size: int):
+        self.ema, self.world_size = ema, world_size
+
+    def update(self, model: nn.Module, images: int) -> None:
+        self.ema.update(model, images * self.world_size)
+
+    def __getattr__(self, name: str):  # only called for attributes not found on self
+        if name == "ema":
+            raise AttributeError(name)
+        return getattr(self.ema, name)
 
 
 # ----------------------------------------------------------------------------- gradients
@@ -360,7 +385,40 @@ class GlobalBatchNorm(nn.modules.batchnorm._BatchNorm):
 # ----------------------------------------------------------------------------- all of it
 
 
-def data_parallel(gan, data, launch: Launch, sync_batchnorm: bool = True) -> ShardedBatches:
+class DataParallelGAN:
+    """A bundle as one rank of a K-way run sees it: the same bundle, losses averaged over the ranks.
+
+    Every attribute is the wrapped bundle's (``step``, ``G``, ``sample``, ``state_dict``, ...),
+    so callbacks and checkpoints treat it as the bundle itself.
+    """
+
+    def __init__(self, gan):
+        object.__setattr__(self, "gan", gan)
+
+    def train_step(self, data, batch_size: int) -> dict[str, Tensor]:
+        """The wrapped bundle's step on this rank's slice; returns the global batch's mean losses."""
+        logs = self.gan.train_step(data, batch_size)
+        values = mean_over_ranks(torch.stack([v.detach().float() for v in logs.values()]))
+        return dict(zip(logs, values.unbind(), strict=True))
+
+    def __getattr__(self, name: str):  # only called for attributes not found on self
+        return getattr(self.gan, name)
+
+    def __setattr__(self, name: str, value) -> None:
+        setattr(self.gan, name, value)
+
+
+class SharedDeadline(Callback):
+    """Stops every rank at the same step once ``minutes`` have passed on any of them."""
+
+    def __init__(self, minutes: float):
+        self.deadline = time.monotonic() + 60 * minutes
+
+    def should_stop(self, gan) -> bool:
+        return any_rank(time.monotonic() >= self.deadline)
+
+
+def data_parallel(gan, data, launch: Launch, sync_batchnorm: bool = True):
     """Turn a freshly built (or resumed) ``(gan, data)`` into this rank's part of a K-way run.
 
     Broadcasts rank 0's weights, buffers and random number generator states (they are equal
@@ -369,7 +427,7 @@ def data_parallel(gan, data, launch: Launch, sync_batchnorm: bool = True) -> Sha
     with ``sync_batchnorm``, makes BatchNorm use the global batch's statistics.
 
     Returns:
-        The data to pass to :func:`ganedu.train.train`, with ``batch_size=launch.batch_size``.
+        ``(gan, data)`` to pass to :func:`ganedu.train.train`, with ``batch_size=launch.batch_size``.
     """
     nets = [*gan.modules().values(), *([gan.ema.model] if gan.ema is not None else [])]
     with torch.no_grad():
@@ -384,8 +442,13 @@ def data_parallel(gan, data, launch: Launch, sync_batchnorm: bool = True) -> Sha
         _broadcast_rng(generator.get_state, generator.set_state)
     if sync_batchnorm:
         for net in gan.modules().values():
-            GlobalBatchNorm.convert(net)
+            if launch.device.type == "cuda":
+                nn.SyncBatchNorm.convert_sync_batchnorm(net)
+            else:
+                GlobalBatchNorm.convert(net)
     for optimizer in gan.optimizers().values():
         average_gradients(optimizer)
-    shard_latents(gan, launch.rank, launch.world_size)
-    return ShardedBatches(data, launch.rank, launch.world_size)
+    gan.latents = ShardedLatents(gan.latents, launch.rank, launch.world_size)
+    if gan.ema is not None:
+        gan.ema = GlobalEMA(gan.ema, launch.world_size)
+    return DataParallelGAN(gan), ShardedBatches(data, launch.rank, launch.world_size)

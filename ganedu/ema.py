@@ -3,7 +3,7 @@
 .. math:: \\theta_{EMA} \\leftarrow \\beta\\,\\theta_{EMA} + (1 - \\beta)\\,\\theta, \\qquad
           \\beta = 0.5^{\\,B / h_t}, \\quad h_t = \\min(h,\\; r \\cdot n_t)
 
-with batch size ``B``, half-life ``h`` in images and, as in StyleGAN2-ADA, a ramp-up: after
+with ``B`` the images of this update, half-life ``h`` in images and, as in StyleGAN2-ADA, a ramp-up: after
 ``n_t`` images the half-life is at most ``r·n_t`` (``r`` = 0.05), so the average forgets the
 random initial weights quickly instead of dragging them along for the first ``h`` images.
 Samples from the averaged G are smoother and usually score better than the raw G, at no
@@ -24,33 +24,26 @@ class EMA:
     Args:
         model: the network to average (usually G).
         half_life_images: ``h``, the half-life in images once the ramp-up is over.
-        batch_size: images per :meth:`update`.
         rampup: ``r``; ``None`` turns the ramp-up off.
     """
 
-    def __init__(
-        self,
-        model: nn.Module,
-        half_life_images: float = 10_000,
-        batch_size: int = 64,
-        rampup: float | None = 0.05,
-    ):
+    def __init__(self, model: nn.Module, half_life_images: float = 10_000, rampup: float | None = 0.05):
         self.model = copy.deepcopy(model).eval().requires_grad_(False)
-        self.half_life, self.batch_size, self.rampup = half_life_images, batch_size, rampup
+        self.half_life, self.rampup = half_life_images, rampup
         self.images_seen = 0
 
-    def beta(self) -> float:
-        """The decay for the next update."""
+    def beta(self, images: int) -> float:
+        """The decay for an update of ``images`` new images (after ``images_seen`` counts them)."""
         half_life = self.half_life
         if self.rampup is not None:
             half_life = min(half_life, self.rampup * self.images_seen)
-        return 0.5 ** (self.batch_size / max(half_life, 1e-8))
+        return 0.5 ** (images / max(half_life, 1e-8))
 
     @torch.no_grad()
-    def update(self, model: nn.Module) -> None:
-        """Move the average one step towards ``model``'s current weights."""
-        self.images_seen += self.batch_size
-        beta = self.beta()
+    def update(self, model: nn.Module, images: int) -> None:
+        """Move the average towards ``model``'s current weights after a step on ``images`` images."""
+        self.images_seen += images
+        beta = self.beta(images)
         for avg, p in zip(self.model.parameters(), model.parameters(), strict=True):
             avg.lerp_(p.detach(), 1.0 - beta)
         for avg, b in zip(self.model.buffers(), model.buffers(), strict=True):

@@ -3,8 +3,11 @@
 Following Mimicry, a model owns its losses: :class:`GAN` implements the standard
 alternating step (``n_critic`` discriminator updates, then one generator update) for any
 pair of loss functions from :mod:`ganedu.losses`, any penalties from
-:mod:`ganedu.penalties`, conditional or not. A model whose step differs (CycleGAN,
-StyleGAN) subclasses it and overrides :meth:`GAN.d_step` / :meth:`GAN.g_step`.
+:mod:`ganedu.penalties`, conditional or not. Every bundle keeps one contract,
+``train_step(data, batch_size) -> logs``, which :func:`ganedu.train.train` calls. A model
+whose fakes are made differently overrides :meth:`GAN.generate` (StyleGAN's style mixing);
+one whose generator objective differs overrides :meth:`GAN.g_step` (feature matching,
+unrolling); CycleGAN names its own phases. A learner's own step plugs in with ``step=``.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Sequence
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -19,7 +23,35 @@ from ganedu.ema import EMA
 from ganedu.runtime import resolve_precision
 
 Penalty = Callable[..., Tensor]
-"""``penalty(D, real, fake, labels) -> weighted scalar`` added to D's loss, computed in fp32."""
+"""``penalty(D, real, fake, labels) -> weighted scalar`` added to D's loss, computed in fp32.
+
+A penalty with an ``every`` attribute k > 1 is lazy: it is computed on every k-th
+discriminator update only (and weighs itself by k, see :class:`ganedu.penalties.R1Penalty`).
+"""
+
+Step = Callable[["GAN", object, int], dict]
+"""``step(gan, data, batch_size) -> logs``: a whole training step written by hand (a learner's)."""
+
+
+class Latents:
+    """Where a bundle's random inputs come from: z ~ N(0, I) and uniform class labels.
+
+    The bundle draws through this object (``gan.latents.z(n)``) so that a multi-process run can
+    hand each process its slice of one global draw (:class:`ganedu.distributed.ShardedLatents`).
+    """
+
+    def __init__(self, nz: int, num_classes: int | None, device: torch.device):
+        self.nz, self.num_classes, self.device = nz, num_classes, device
+
+    def z(self, n: int) -> Tensor:
+        """z ~ N(0, I) of shape (n, nz)."""
+        return torch.randn(n, self.nz, device=self.device)
+
+    def labels(self, n: int) -> Tensor | None:
+        """n labels drawn uniformly from the classes, or ``None`` for an unconditional GAN."""
+        if self.num_classes is None:
+            return None
+        return torch.randint(self.num_classes, (n,), device=self.device)
 
 
 class GAN:
@@ -37,8 +69,10 @@ class GAN:
         penalties: named callables ``(D, real, fake, labels) -> scalar`` added to D's loss.
         after_d_step: callables run on D after each of its updates (e.g. weight clipping).
         ema_half_life: half-life of the generator's EMA in images; ``None`` for no EMA.
-        batch_size: used to turn the EMA half-life into a per-step decay.
-        precision: "fp32", "bf16" (autocast) or "auto" (bf16 where :func:`ganedu.runtime.fast_bf16_available`).
+        precision: "fp32", "bf16" (autocast) or "auto" (bf16 where
+            :func:`ganedu.runtime.fast_bf16_available`).
+        step: a whole training step ``step(gan, data, batch_size) -> logs`` to use instead of
+            the standard one (the EMA is still updated after it).
         device: where the models live.
     """
 
@@ -56,8 +90,8 @@ class GAN:
         penalties: dict[str, Penalty] | None = None,
         after_d_step: Sequence[Callable[[nn.Module], None]] = (),
         ema_half_life: float | None = 10_000,
-        batch_size: int = 64,
         precision: str = "fp32",
+        step: Step | None = None,
         device: torch.device | str = "cpu",
     ):
         self.device = torch.device(device)
@@ -65,15 +99,18 @@ class GAN:
         self.opt_g, self.opt_d = opt_g, opt_d
         self.d_loss, self.g_loss = d_loss, g_loss
         self.nz, self.num_classes, self.n_critic = nz, num_classes, n_critic
+        self.latents = Latents(nz, num_classes, self.device)
         self.penalties = dict(penalties or {})
         self.after_d_step = list(after_d_step)
-        self.ema = EMA(self.G, ema_half_life, batch_size) if ema_half_life else None
-        self.precision = precision = resolve_precision(precision, self.device)
-        if precision == "bf16":
+        self.ema = EMA(self.G, ema_half_life) if ema_half_life else None
+        self.custom_step = step
+        self.precision = resolve_precision(precision, self.device)
+        if self.precision == "bf16":
             # channels_last lets the bf16 convolution kernels (oneDNN, cuDNN) skip layout copies
             for net in self.modules().values():
                 net.to(memory_format=torch.channels_last)
-        self.step = 0
+        self.step = 0  # generator updates so far
+        self.d_updates = 0  # discriminator updates so far (the clock of lazy penalties)
 
     # ------------------------------------------------------------------ helpers
     def modules(self) -> dict[str, nn.Module]:
@@ -98,16 +135,18 @@ class GAN:
 
     def sample_z(self, n: int) -> Tensor:
         """z ~ N(0, I) of shape (n, nz) on the model's device."""
-        return torch.randn(n, self.nz, device=self.device)
+        return self.latents.z(n)
 
     def sample_labels(self, n: int) -> Tensor | None:
         """Uniform random class labels for a conditional GAN, ``None`` otherwise."""
-        if self.num_classes is None:
-            return None
-        return torch.randint(self.num_classes, (n,), device=self.device)
+        return self.latents.labels(n)
 
     def _cond(self, labels: Tensor | None) -> tuple:
         return () if self.num_classes is None else (labels,)
+
+    def generate(self, n: int, labels: Tensor | None) -> Tensor:
+        """``n`` fakes for a training step, ``G(z)`` or ``G(z, labels)``, under the step's autocast."""
+        return self.G(self.sample_z(n), *self._cond(labels))
 
     # ------------------------------------------------------------ the two phases
     def d_step(self, real: Tensor, labels: Tensor | None) -> dict[str, Tensor]:
@@ -115,39 +154,43 @@ class GAN:
         cond = self._cond(labels)
         real = self._layout(real)
         with torch.no_grad(), self.autocast():
-            fake = self.G(self.sample_z(real.shape[0]), *cond)  # G is fixed in this phase
+            fake = self.generate(real.shape[0], labels)  # G is fixed in this phase
         with self.autocast():
             real_logits = self.D(real, *cond)
             fake_logits = self.D(fake, *cond)
         loss = self.d_loss(real_logits.float(), fake_logits.float())
         logs = {"loss_D": loss.detach()}
         for name, penalty in self.penalties.items():  # in fp32: they may take a double backward
-            value = penalty(self.D, real, fake.float(), labels)
-            loss = loss + value
-            logs[name] = value.detach()
+            if self.d_updates % getattr(penalty, "every", 1) == 0:  # a lazy penalty skips the rest
+                value = penalty(self.D, real, fake.float(), labels)
+                loss = loss + value
+                logs[name] = value.detach()
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_d.step()
+        self.d_updates += 1
         for hook in self.after_d_step:
             hook(self.D)
-        logs["D(x)"] = real_logits.detach().float().mean()
-        logs["D(G(z))"] = fake_logits.detach().float().mean()
+        logs["D(x) logit"] = real_logits.detach().float().mean()
+        logs["D(G(z)) logit"] = fake_logits.detach().float().mean()
         return logs
 
-    def g_step(self, batch_size: int, labels: Tensor | None) -> dict[str, Tensor]:
-        """One generator update through the (fixed) discriminator; returns its loss."""
-        labels = self.sample_labels(batch_size) if labels is None else labels
-        cond = self._cond(labels)
+    def g_step(self, data, batch_size: int) -> dict[str, Tensor]:
+        """One generator update through the (fixed) discriminator; returns its loss.
+
+        ``data`` is unused here; generator objectives that need real images (feature
+        matching, unrolling) draw them from it.
+        """
+        labels = self.sample_labels(batch_size)
         self.D.requires_grad_(False)  # gradients flow through D to G; D's own weights need none
         with self.autocast():
-            fake = self.G(self.sample_z(batch_size), *cond)
-            fake_logits = self.D(fake, *cond)
+            fake_logits = self.D(self.generate(batch_size, labels), *self._cond(labels))
         loss = self.g_loss(fake_logits.float())
         self.update_generator(loss)
         return {"loss_G": loss.detach()}
 
     def update_generator(self, loss: Tensor) -> None:
-        """One optimizer step of G on ``loss``, D's gradients switched back on, then the EMA update.
+        """One optimizer step of G on ``loss``, then D's gradients switched back on.
 
         The shared end of every generator step (subclasses call it after computing their loss).
         """
@@ -155,16 +198,19 @@ class GAN:
         loss.backward()
         self.opt_g.step()
         self.D.requires_grad_(True)
-        if self.ema is not None:
-            self.ema.update(self.G)
 
     def train_step(self, data, batch_size: int) -> dict[str, Tensor]:
-        """``n_critic`` D updates on batches drawn from ``data``, then one G update."""
-        logs: dict[str, Tensor] = {}
-        for _ in range(self.n_critic):
-            real, labels = data.sample(batch_size)
-            logs.update(self.d_step(real, labels if self.num_classes else None))
-        logs.update(self.g_step(batch_size, None))
+        """``n_critic`` D updates on batches drawn from ``data``, one G update, then the EMA update."""
+        if self.custom_step is not None:
+            logs = self.custom_step(self, data, batch_size)
+        else:
+            logs = {}
+            for _ in range(self.n_critic):
+                real, labels = data.sample(batch_size)
+                logs.update(self.d_step(real, labels if self.num_classes else None))
+            logs.update(self.g_step(data, batch_size))
+        if self.ema is not None:
+            self.ema.update(self.G, images=batch_size)
         return logs
 
     # ---------------------------------------------------------------- sampling
@@ -188,11 +234,51 @@ class GAN:
         G.train(was_training)
         return out
 
+    def export(self, n: int, data=None, seed: int = 0, crop_to: int | None = None, **options) -> dict:
+        """Samples for ``python -m ganedu sample``: ``{"images": uint8 (N, C, H, W), ...}``.
+
+        Images are cropped to ``crop_to``, or to the stored size of ``data``'s images (28 for
+        Fashion-MNIST, which the networks see padded to 32). Arrays are joined from chunks of
+        500 uint8 images (:meth:`export_chunks`), so memory stays bounded for a large ``n``.
+        """
+        if crop_to is None and data is not None:
+            crop_to = data.images.shape[-1]
+        chunks = list(self.export_chunks(n, seed=seed, crop_to=crop_to, **options))
+        return {key: np.concatenate([c[key] for c in chunks]) for key in chunks[0]}
+
+    def export_chunks(self, n: int, seed: int = 0, crop_to: int | None = None, **options):
+        """Yields chunks ``{"images": uint8 (k, C, H, W)[, "labels": (k,)]}`` of :meth:`export`.
+
+        A conditional GAN also yields ``labels``, every class in equal shares. ``options`` go to
+        :meth:`sample` (e.g. StyleGAN's ``truncation``).
+        """
+        from ganedu.data import to_uint8
+
+        if n <= 0:
+            raise ValueError(f"the number of samples must be positive, not {n}")
+        for i, start in enumerate(range(0, n, 500)):
+            k = min(500, n - start)
+            labels = (
+                (torch.arange(start, start + k, device=self.device) % self.num_classes)
+                if self.num_classes
+                else None
+            )
+            extra = {"labels": labels} if labels is not None else {}
+            try:
+                images = self.sample(k, seed=seed + i, **extra, **options)
+            except TypeError:
+                raise ValueError(f"this model takes no sampling options, got {sorted(options)}") from None
+            chunk = {"images": to_uint8(images, crop_to=crop_to).cpu().numpy()}
+            if labels is not None:
+                chunk["labels"] = labels.cpu().numpy()
+            yield chunk
+
     # ------------------------------------------------------------- checkpoints
     def state_dict(self) -> dict:
         """Models, optimizers, EMA and step: everything :meth:`load_state_dict` restores."""
         state = {
             "step": self.step,
+            "d_updates": self.d_updates,
             "models": {k: m.state_dict() for k, m in self.modules().items()},
             "optimizers": {k: o.state_dict() for k, o in self.optimizers().items()},
         }
@@ -202,29 +288,10 @@ class GAN:
 
     def load_state_dict(self, state: dict) -> None:
         self.step = int(state["step"])
+        self.d_updates = int(state.get("d_updates", self.step * self.n_critic))
         for k, m in self.modules().items():
             m.load_state_dict(state["models"][k])
         for k, o in self.optimizers().items():
             o.load_state_dict(state["optimizers"][k])
         if self.ema is not None and "ema" in state:
             self.ema.load_state_dict(state["ema"])
-
-    def export(self, n: int, data, seed: int = 0, **options) -> dict:
-        """Samples for ``python -m ganedu sample``: uint8 images (N, C, H, W) at the data's size.
-
-        A conditional GAN also returns ``labels``, every class in equal shares. Subclasses
-        override this for other outputs (translations, truncated samples).
-        """
-        from ganedu.data import to_uint8
-
-        if options:
-            raise ValueError(f"this model takes no sampling options, got {sorted(options)}")
-        labels = torch.arange(n, device=self.device) % self.num_classes if self.num_classes else None
-        chunks = []
-        for i, start in enumerate(range(0, n, 500)):  # bounded memory for large n
-            y = labels[start : start + 500] if labels is not None else None
-            chunks.append(self.sample(min(500, n - start), labels=y, seed=seed + i))
-        out = {"images": to_uint8(torch.cat(chunks), crop_to=data.images.shape[-1]).cpu().numpy()}
-        if labels is not None:
-            out["labels"] = labels.cpu().numpy()
-        return out

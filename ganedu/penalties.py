@@ -54,18 +54,16 @@ class R1Penalty:
 
     .. math:: \frac{\gamma}{2}\, \mathbb{E}_{x \sim p_{data}}\big[\lVert \nabla_x D(x) \rVert^2\big]
 
-    With ``every`` = k > 1 it is applied lazily (StyleGAN2): only on every k-th call, scaled by
-    k so its average strength stays the same.
+    With ``every`` = k > 1 it is lazy (StyleGAN2): :class:`ganedu.gan.GAN` computes it on every
+    k-th discriminator update only, and it weighs itself by k so its average strength stays the
+    same. (Pair it with :func:`ganedu.models.stylegan.lazy_adam` for the optimizer correction.)
     """
 
     def __init__(self, gamma: float = 10.0, every: int = 1):
-        self.gamma, self.every, self.calls = gamma, every, 0
+        self.gamma, self.every = gamma, every
 
     def __call__(self, D: nn.Module, real: Tensor, fake: Tensor, labels: Tensor | None = None) -> Tensor:
-        self.calls += 1
-        if (self.calls - 1) % self.every:
-            return real.new_zeros(())
-        grad = _grad_of_critic(D, real.detach(), labels)
+        grad = _grad_of_critic(D, real.detach(), labels)  # (B, C, H, W)
         return 0.5 * self.gamma * self.every * grad.flatten(1).pow(2).sum(1).mean()
 
 

@@ -88,7 +88,7 @@ def load_pretrained(name: str, device: torch.device | str | None = "cpu", spec: 
     Raises:
         CheckpointError: the file is missing, or its SHA-256 is not the pinned one.
     """
-    from ganedu.recipes import RunConfig, build
+    from ganedu.models import RunConfig, build
 
     spec = spec or _spec(name)
     if not spec.path.is_file():
@@ -115,7 +115,7 @@ def load_pretrained(name: str, device: torch.device | str | None = "cpu", spec: 
 
 def export(run: Path, name: str, metrics: dict | None = None) -> Path:
     """Write the generator of the finished run ``run`` to ``ganedu/weights`` with its record; returns the path."""
-    from ganedu.recipes import RunConfig, build
+    from ganedu.models import RunConfig, build
     from ganedu.train import resume
 
     spec = _spec(name)

@@ -14,6 +14,8 @@ import random
 import numpy as np
 import torch
 
+from ganedu.errors import GaneduError
+
 MODES = ("smoke", "cpu", "full")
 
 
@@ -23,9 +25,18 @@ def device(prefer: str | None = None) -> torch.device:
     ``prefer`` may be ``"auto"`` (the same as ``None``), ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``.
     """
     if prefer not in (None, "auto"):
-        dev = torch.device(prefer)
+        try:
+            dev = torch.device(prefer)
+        except RuntimeError:
+            raise GaneduError(f"unknown device {prefer!r}; use auto, cpu, cuda, cuda:N or mps") from None
         if dev.type == "cuda" and not torch.cuda.is_available():
-            raise RuntimeError("device 'cuda' was asked for but no CUDA GPU is visible; use --device cpu")
+            raise GaneduError(f"device {prefer!r} was asked for but no CUDA GPU is visible; use --device cpu")
+        if dev.type == "mps" and not (
+            getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()
+        ):
+            raise GaneduError(
+                "device 'mps' was asked for but this machine has no Apple GPU; use --device cpu"
+            )
         return dev
     if torch.cuda.is_available():
         return torch.device("cuda")

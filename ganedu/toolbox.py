@@ -67,15 +67,12 @@ def feature_matching_loss(real_features: Tensor, fake_features: Tensor) -> Tenso
 class FeatureMatchingGAN(GAN):
     """A :class:`GAN` whose generator minimises :func:`feature_matching_loss` on ``D.features``.
 
-    D trains as usual; G's step needs real data, so :meth:`train_step` draws a real batch for it.
+    D trains as usual; G's step needs real data, so :meth:`g_step` draws a real batch for it.
     ``D`` must have a ``features`` sub-module (as :class:`ganedu.nets.dcgan.Discriminator`).
     """
 
-    def train_step(self, data, batch_size: int) -> dict[str, Tensor]:
-        logs: dict[str, Tensor] = {}
-        for _ in range(self.n_critic):
-            real, labels = data.sample(batch_size)
-            logs.update(self.d_step(real, None))
+    def g_step(self, data, batch_size: int) -> dict[str, Tensor]:
+        """G's update on :func:`feature_matching_loss` against a fresh real batch from ``data``."""
         real, _ = data.sample(batch_size)
         self.D.requires_grad_(False)
         with self.autocast():
@@ -85,8 +82,7 @@ class FeatureMatchingGAN(GAN):
             fake_features = self.D.features(fake)
         loss = feature_matching_loss(real_features, fake_features)
         self.update_generator(loss)
-        logs["loss_G"] = loss.detach()
-        return logs
+        return {"loss_G": loss.detach()}
 
 
 def ttur_optimizers(
@@ -124,7 +120,8 @@ class UnrolledGAN(GAN):
         super().__init__(*args, **kwargs)
         self.unroll, self.unroll_lr, self.second_order = unroll, unroll_lr, second_order
 
-    def g_step(self, batch_size: int, labels: Tensor | None, data=None) -> dict[str, Tensor]:
+    def g_step(self, data, batch_size: int) -> dict[str, Tensor]:
+        """G's update on its loss against D unrolled ``unroll`` steps ahead on real batches from ``data``."""
         params = {k: p.detach().requires_grad_(True) for k, p in self.D.named_parameters()}
         buffers = dict(self.D.named_buffers())
         fake = self.G(self.sample_z(batch_size))
@@ -140,11 +137,3 @@ class UnrolledGAN(GAN):
         loss = self.g_loss(functional_call(self.D, (params, buffers), (fake,)))
         self.update_generator(loss)  # D's own weights get no gradient: the look-ahead used detached copies
         return {"loss_G": loss.detach()}
-
-    def train_step(self, data, batch_size: int) -> dict[str, Tensor]:
-        logs: dict[str, Tensor] = {}
-        for _ in range(self.n_critic):
-            real, _ = data.sample(batch_size)
-            logs.update(self.d_step(real, None))
-        logs.update(self.g_step(batch_size, None, data))
-        return logs

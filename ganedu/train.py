@@ -2,15 +2,15 @@
 
 ::
 
-    gan = recipes.build("dcgan").gan          # or a GAN(...) you assemble yourself
-    data = ImageBatches(images, labels, device=gan.device, pad_to=32)
-    train(gan, data, steps=2000, callbacks=[Progress(), LivePlot(gan)])
+    gan, data = ganedu.models.build(RunConfig("dcgan"))   # or a GAN(...) you assemble yourself
+    train(gan, data, steps=2000, callbacks=[Progress(), LivePlot()])
 
-Each step draws real batches by indexing tensors already on the device, runs
-``n_critic`` discriminator updates and one generator update (:meth:`GAN.train_step`), checks
-that every loss is finite, and hands the losses to the callbacks (progress bar, live plot,
-log file, checkpoints, sample grids). A run stops after ``steps`` steps in total or after
-``minutes`` of wall time, whichever comes first; a resumed run continues from ``gan.step``.
+Each step asks the bundle for one training step (:meth:`ganedu.gan.GAN.train_step`:
+``n_critic`` discriminator updates on real batches drawn by indexing tensors already on the
+device, one generator update, the EMA update), checks that every loss is finite, and hands
+the losses to the callbacks (progress bar, live plot, log file, checkpoints, sample grids).
+A run stops after ``steps`` steps in total, after ``minutes`` of wall time, or when a
+callback asks it to; a resumed run continues from ``gan.step``.
 """
 
 from __future__ import annotations
@@ -21,31 +21,26 @@ from collections.abc import Sequence
 
 import torch
 
-from ganedu import distributed
 from ganedu.checkpoint import load_checkpoint, save_checkpoint
 from ganedu.errors import TrainingDiverged
-from ganedu.gan import GAN
 
 
 class Callback:
     """Hooks called by :func:`train`. Override the ones you need."""
 
-    def on_train_start(self, gan: GAN) -> None: ...
+    def on_train_start(self, gan) -> None: ...
 
-    def on_step(self, gan: GAN, logs: dict[str, float]) -> None: ...
+    def on_step(self, gan, logs: dict[str, float]) -> None: ...
 
-    def on_train_end(self, gan: GAN) -> None: ...
+    def should_stop(self, gan) -> bool:
+        """True to end training after this step (e.g. a budget shared by several processes)."""
+        return False
+
+    def on_train_end(self, gan) -> None: ...
 
 
-def train(
-    gan: GAN,
-    data,
-    *,
-    steps: int | None = None,
-    minutes: float | None = None,
-    batch_size: int = 64,
-    callbacks: Sequence[Callback] = (),
-) -> GAN:
+def train(gan, data, *, steps: int | None = None, minutes: float | None = None, batch_size: int = 64,
+          callbacks: Sequence[Callback] = ()):  # fmt: skip
     """Train ``gan`` on batches from ``data`` until ``gan.step == steps`` or ``minutes`` have passed.
 
     Args:
@@ -63,16 +58,15 @@ def train(
         TrainingDiverged: a loss became NaN or infinite. Nothing from that step is saved, so the
             last checkpoint written before it is the last good one.
     """
-    if steps is None and minutes is None:
+    if steps is None and minutes is None and not callbacks:
         raise ValueError("give steps=, minutes= or both, so the loop knows when to stop")
     deadline = time.monotonic() + 60 * minutes if minutes is not None else math.inf
     for cb in callbacks:
         cb.on_train_start(gan)
-    while (steps is None or gan.step < steps) and not _time_is_up(deadline):
+    while (steps is None or gan.step < steps) and time.monotonic() < deadline:
         logs = gan.train_step(data, batch_size)
         gan.step += 1
-        # under torchrun: the mean over the ranks, i.e. the losses of the global batch
-        values = distributed.mean_over_ranks(torch.stack([v.float() for v in logs.values()]))
+        values = torch.stack([v.detach().float() for v in logs.values()])  # one sync for all losses
         if not torch.isfinite(values).all():  # the NaN/Inf guard
             bad = ", ".join(f"{k} = {float(v):.4g}" for k, v in zip(logs, values, strict=True))
             raise TrainingDiverged(
@@ -83,17 +77,14 @@ def train(
         logs = dict(zip(logs, values.tolist(), strict=True))
         for cb in callbacks:
             cb.on_step(gan, logs)
+        if any(cb.should_stop(gan) for cb in callbacks):
+            break
     for cb in callbacks:
         cb.on_train_end(gan)
     return gan
 
 
-def _time_is_up(deadline: float) -> bool:
-    """Past the deadline; under torchrun, past it on any rank, so every rank stops at the same step."""
-    return deadline < math.inf and distributed.any_rank(time.monotonic() >= deadline)
-
-
-def checkpoint_state(gan: GAN, data) -> dict:
+def checkpoint_state(gan, data) -> dict:
     """All a run needs to continue exactly: the bundle and every random number generator."""
     state = {"gan": gan.state_dict(), "torch_rng": torch.get_rng_state()}
     if torch.cuda.is_available():
@@ -103,8 +94,8 @@ def checkpoint_state(gan: GAN, data) -> dict:
     return state
 
 
-def restore(gan: GAN, data, state: dict) -> None:
-    """Put ``gan`` and ``data`` back in the state :func:`checkpoint_state` recorded."""
+def restore(gan, data, state: dict) -> None:
+    """Put ``gan`` and ``data`` back in the state :func:`checkpoint_state` recorded (``data`` may be ``None``)."""
     gan.load_state_dict(state["gan"])
     torch.set_rng_state(state["torch_rng"])
     if "cuda_rng" in state and torch.cuda.is_available():
@@ -113,13 +104,13 @@ def restore(gan: GAN, data, state: dict) -> None:
         data.generator.set_state(state["data_rng"])
 
 
-def save_run(path, gan: GAN, data, extra: dict | None = None):
+def save_run(path, gan, data, extra: dict | None = None):
     """Write a resumable checkpoint of ``gan`` and ``data`` to ``path`` atomically."""
     return save_checkpoint(path, {**checkpoint_state(gan, data), **(extra or {})})
 
 
-def resume(path, gan: GAN, data) -> dict:
-    """Load the checkpoint at ``path`` into ``gan`` and ``data``; returns the checkpoint dict."""
+def resume(path, gan, data=None) -> dict:
+    """Load the checkpoint at ``path`` into ``gan`` (and ``data``'s generator); returns the checkpoint dict."""
     state = load_checkpoint(path, map_location="cpu")  # RNG states must stay on the CPU
     restore(gan, data, state)
     return state

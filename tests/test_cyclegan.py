@@ -4,10 +4,10 @@ import pytest
 import torch
 from torch import nn
 
-from ganedu.cyclegan import ImagePool, cycle_loss, identity_loss, linear_decay
 from ganedu.data import load_dataset
+from ganedu.models import RunConfig, build
+from ganedu.models.cyclegan import ImagePool, cycle_loss, identity_loss, linear_decay
 from ganedu.nets.cyclegan import PatchDiscriminator, ResnetGenerator
-from ganedu.recipes import RunConfig, build
 
 TINY = {"ngf": 4, "ndf": 4, "n_blocks": 1, "constant_steps": 2, "decay_steps": 4}
 

@@ -19,7 +19,7 @@ from ganedu import losses
 from ganedu.__main__ import main
 from ganedu.checkpoint import load_checkpoint
 from ganedu.data import ImageBatches
-from ganedu.distributed import GlobalBatchNorm, ShardedBatches, shard_latents
+from ganedu.distributed import GlobalBatchNorm, ShardedBatches, ShardedLatents
 from ganedu.gan import GAN
 from ganedu.nets import mlp
 
@@ -113,7 +113,7 @@ def test_two_cpu_ranks_equal_one_process_and_only_rank_0_writes(tmp_path):
     (one,), (two,) = [[json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
                       for run in (single, multi)]  # fmt: skip
     assert one["step"] == two["step"] == 10
-    for key in ("loss_D", "loss_G", "D(x)", "D(G(z))"):  # logged: the mean over ranks = the global batch's
+    for key in ("loss_D", "loss_G", "D(x) logit", "D(G(z)) logit"):  # logged: the mean over ranks = the global batch's
         assert two[key] == pytest.approx(one[key], rel=1e-4, abs=1e-5), key
     assert "trained gan to step 10" in rank0.stdout and rank1.stdout == ""
     assert "10/10" in rank0.stderr and "10/10" not in rank1.stderr  # the progress bar
@@ -156,7 +156,7 @@ def test_shards_of_the_global_draw_are_the_single_process_batch_and_z():
               losses.minimax_d, losses.nonsaturating_g, nz=4, num_classes=10)  # fmt: skip
     torch.manual_seed(1)
     z, labels = gan.sample_z(6), gan.sample_labels(6)
-    shard_latents(gan, rank=1, world_size=3)
+    gan.latents = ShardedLatents(gan.latents, rank=1, world_size=3)
     torch.manual_seed(1)
     assert torch.equal(gan.sample_z(2), z[2:4]) and torch.equal(gan.sample_labels(2), labels[2:4])
 

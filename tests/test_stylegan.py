@@ -4,9 +4,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from ganedu.models import RunConfig, build
+from ganedu.models.stylegan import lazy_adam
 from ganedu.nets.stylegan import Generator, MappingNetwork, mix_styles, modulated_conv2d, truncate
-from ganedu.recipes import RunConfig, build
-from ganedu.stylegan import lazy_adam, r1_penalty
+from ganedu.penalties import R1Penalty
 
 TINY = {"z_dim": 16, "w_dim": 16, "cbase": 64, "cmax": 16}
 
@@ -62,7 +63,7 @@ def test_r1_closed_form_for_a_quadratic_critic():
     D = lambda x: 0.5 * x.square().flatten(1).sum(1)  # noqa: E731  ∇D(x) = x
     real = torch.randn(5, 1, 4, 4)
     expected = real.flatten(1).square().sum(1).mean()
-    torch.testing.assert_close(r1_penalty(D, real), expected)
+    torch.testing.assert_close(R1Penalty(gamma=2.0)(D, real, real), expected)
 
 
 def test_lazy_adam_corrects_learning_rate_and_betas():

@@ -7,8 +7,8 @@ from torch import nn
 from ganedu import losses
 from ganedu.data import ToyBatches
 from ganedu.gan import GAN
+from ganedu.models import OptionError, RunConfig, build
 from ganedu.nets import mlp
-from ganedu.recipes import RunConfig, build
 from ganedu.toolbox import (
     FeatureMatchingGAN,
     InstanceNoise,
@@ -87,7 +87,7 @@ def test_unrolled_g_step_leaves_d_unchanged_and_differs_from_the_plain_step():
     for gan in (plain, unrolled):
         torch.manual_seed(1)
         data.generator.manual_seed(1)
-        gan.g_step(64, None) if gan is plain else gan.g_step(64, None, data)
+        gan.g_step(data, 64)
     for a, p in zip(d_before, unrolled.D.parameters(), strict=True):
         assert torch.equal(a, p)  # the look-ahead runs on a functional copy
     moved = [
@@ -101,7 +101,7 @@ def test_unrolled_with_zero_steps_equals_the_plain_generator_step():
     plain, unrolled = _toy_gan(GAN), _toy_gan(UnrolledGAN, unroll=0)
     for gan in (plain, unrolled):
         torch.manual_seed(1)
-        gan.g_step(64, None) if gan is plain else gan.g_step(64, None, data)
+        gan.g_step(data, 64)
     for a, b in zip(plain.G.parameters(), unrolled.G.parameters(), strict=True):
         torch.testing.assert_close(a, b)
 
@@ -139,7 +139,7 @@ def test_wgan_gp_recipe_uses_the_penalty_and_refuses_batchnorm():
     assert not any(isinstance(m, nn.BatchNorm2d) for m in gan.D.modules())
     logs = gan.train_step(data, 8)
     assert "GP" in logs and logs["GP"] >= 0
-    with pytest.raises(ValueError, match="BatchNorm"):
+    with pytest.raises(OptionError, match="never batch: the penalty is per sample"):
         build(RunConfig("wgan-gp", device="cpu", batch_size=8, options={"norm": "batch"}))
 
 

@@ -11,8 +11,8 @@ from ganedu.checkpoint import load_checkpoint, save_checkpoint
 from ganedu.data import ImageBatches
 from ganedu.errors import CheckpointError, TrainingDiverged
 from ganedu.gan import GAN
+from ganedu.models import MODELS, RunConfig, build
 from ganedu.nets import dcgan, mlp
-from ganedu.recipes import MODELS, RunConfig, build
 from ganedu.train import resume, save_run, train
 
 
@@ -28,7 +28,7 @@ def tiny_dcgan(precision="fp32", seed=0):
     return GAN(
         G, D, torch.optim.Adam(G.parameters(), 2e-4, betas=(0.5, 0.999)),
         torch.optim.Adam(D.parameters(), 2e-4, betas=(0.5, 0.999)),
-        losses.minimax_d, losses.nonsaturating_g, nz=16, batch_size=8, precision=precision,
+        losses.minimax_d, losses.nonsaturating_g, nz=16, precision=precision,
     )  # fmt: skip
 
 
@@ -50,7 +50,7 @@ def test_d_step_leaves_generator_untouched_and_g_step_leaves_discriminator_untou
     gan.d_step(*data.sample(8))
     assert all(torch.equal(a, b) for a, b in zip(g_before, gan.G.parameters(), strict=True))
     d_before = [p.clone() for p in gan.D.parameters()]
-    gan.g_step(8, None)
+    gan.g_step(data, 8)
     assert all(torch.equal(a, b) for a, b in zip(d_before, gan.D.parameters(), strict=True))
 
 

@@ -13,9 +13,14 @@ with the least-squares losses of LSGAN, :math:`\lambda = 10` and :math:`\lambda_
 Each discriminator sees its fakes through an :class:`ImagePool` of the last 50 translations,
 and the learning rate stays constant for the first part of training, then falls linearly
 to zero (the paper: 100 epochs constant, 100 decaying).
+
+The networks are in :mod:`ganedu.nets.cyclegan`; this module holds the losses, the history
+pool, the schedule, the bundle with its two named phases, and the recipe.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -24,6 +29,9 @@ from torch import Tensor, nn
 from ganedu import losses
 from ganedu.data import ImageBatches, load_dataset, to_float, to_uint8
 from ganedu.gan import GAN
+from ganedu.models.base import ModelSpec, adam
+from ganedu.models.options import option
+from ganedu.nets.cyclegan import PatchDiscriminator, ResnetGenerator, init_weights
 
 
 def cycle_loss(real: Tensor, reconstructed: Tensor) -> Tensor:
@@ -98,6 +106,7 @@ class UnpairedBatches:
         self.generator = self.a.generator
         self.images = a.images  # the stored (unpadded) images, for export's crop
         self.pad_to = a.pad_to  # the size the networks see
+        self.preview: tuple[Tensor, Tensor] | None = None  # fixed images for grids, set by data()
 
     def __len__(self) -> int:
         return len(self.a) + len(self.b)
@@ -139,6 +148,7 @@ class CycleGAN(GAN):
         classes: the class index of domain A and of domain B (for ``export``'s labels).
         dataset: where ``export`` takes its test images from.
         preview: a few fixed images ``(a, b)`` that :meth:`sample` translates, e.g. for grids.
+        pad_to: the size the networks see (28×28 images are padded to 32).
         precision, device: as in :class:`GAN`.
     """
 
@@ -156,6 +166,7 @@ class CycleGAN(GAN):
         classes: tuple[int, int] = (7, 9),
         dataset: str = "fashion-mnist",
         preview: tuple[Tensor, Tensor] | None = None,
+        pad_to: int | None = 32,
         precision: str = "fp32",
         device: torch.device | str = "cpu",
     ):
@@ -167,7 +178,7 @@ class CycleGAN(GAN):
         self.pools = {"A": ImagePool(pool_size), "B": ImagePool(pool_size)}
         self.constant_steps, self.decay_steps = constant_steps, decay_steps
         self.base_lr = {k: [g["lr"] for g in o.param_groups] for k, o in self.optimizers().items()}
-        self.classes, self.dataset = classes, dataset
+        self.classes, self.dataset, self.pad_to = classes, dataset, pad_to
         self.preview = tuple(x.to(self.device) for x in preview) if preview is not None else None
 
     def set_learning_rates(self) -> float:
@@ -178,8 +189,8 @@ class CycleGAN(GAN):
                 group["lr"] = lr * factor
         return factor
 
-    def g_step(self, a: Tensor, b: Tensor) -> tuple[dict[str, Tensor], Tensor, Tensor]:
-        """Update both generators; returns the losses and the fakes (G(a), F(b)) for the D step."""
+    def generator_phase(self, a: Tensor, b: Tensor) -> tuple[dict[str, Tensor], Tensor, Tensor]:
+        """Update both generators; returns the losses and the fakes (F(b), G(a)) for the discriminator phase."""
         G_AB, G_BA = self.G["AB"], self.G["BA"]
         self.D.requires_grad_(False)
         with self.autocast():
@@ -197,7 +208,7 @@ class CycleGAN(GAN):
         logs["loss_G"] = loss.detach()
         return logs, fake_a.detach(), fake_b.detach()
 
-    def d_step(self, a: Tensor, b: Tensor, fake_a: Tensor, fake_b: Tensor) -> dict[str, Tensor]:
+    def discriminator_phase(self, a: Tensor, b: Tensor, fake_a: Tensor, fake_b: Tensor) -> dict[str, Tensor]:
         """Update both discriminators on real images and fakes drawn through the history pools."""
         fake_a, fake_b = self.pools["A"].query(fake_a), self.pools["B"].query(fake_b)
         with self.autocast():
@@ -216,8 +227,8 @@ class CycleGAN(GAN):
         """The paper's order: generators first, then both discriminators on those fakes."""
         self.set_learning_rates()
         a, b = (self._layout(x) for x in data.sample(batch_size))
-        logs, fake_a, fake_b = self.g_step(a, b)
-        logs.update(self.d_step(a, b, fake_a, fake_b))
+        logs, fake_a, fake_b = self.generator_phase(a, b)
+        logs.update(self.discriminator_phase(a, b, fake_a, fake_b))
         return logs
 
     # ---------------------------------------------------------------- sampling
@@ -237,6 +248,8 @@ class CycleGAN(GAN):
 
         Returns ``6·k`` images with ``k = min(8, n // 6, len(preview))``, one row of ``k`` per kind.
         """
+        if self.preview is None:
+            raise ValueError("this CycleGAN has no preview images: pass preview=(a, b)")
         a, b = self.preview
         k = max(1, min(8, n // 6, len(a)))
         a, b = a[:k], b[:k]
@@ -244,26 +257,27 @@ class CycleGAN(GAN):
         rows = [a, fake_b, self.translate(fake_b, "BA"), b, fake_a, self.translate(fake_a, "AB")]
         return torch.cat(rows)
 
-    def export(self, n: int, data, seed: int = 0, **options) -> dict:
+    def export_chunks(self, n: int, seed: int = 0, crop_to: int | None = None, **options):
         """Translations of the first ``n`` test images of domain A, for ``python -m ganedu sample``.
 
-        Returns ``images`` (the translations, uint8 (N, C, H, W) at the data's size), ``labels``
-        (the class of domain B, the class asked for) and ``source`` (the inputs). When the test
-        split holds fewer than ``n`` images of domain A, they are used again in order.
+        Yields chunks of ``images`` (the translations, uint8 (k, C, H, W) at the data's size),
+        ``labels`` (the class of domain B, the class asked for) and ``source`` (the inputs).
+        When the test split holds fewer than ``n`` images of domain A, they are used again in order.
         """
         if options:
             raise ValueError(f"CycleGAN takes no sampling options, got {sorted(options)}")
+        if n <= 0:
+            raise ValueError(f"the number of translations must be positive, not {n}")
         images, labels = load_dataset(self.dataset, "test")
         source = images[labels == self.classes[0]]
-        source = source[torch.arange(n) % len(source)]
-        out = torch.cat(
-            [self.translate(to_float(x, pad_to=data.pad_to)) for x in source.split(500)]
-        )  # (N, C, 32, 32) for 28×28 inputs padded to 32
-        return {
-            "images": to_uint8(out, crop_to=source.shape[-1]).cpu().numpy(),
-            "labels": torch.full((n,), self.classes[1], dtype=torch.int64).numpy(),
-            "source": source.numpy(),
-        }
+        for start in range(0, n, 500):
+            x = source[torch.arange(start, min(n, start + 500)) % len(source)]
+            out = self.translate(to_float(x, pad_to=self.pad_to))  # (k, C, 32, 32) for 28×28 inputs
+            yield {
+                "images": to_uint8(out, crop_to=x.shape[-1]).cpu().numpy(),
+                "labels": torch.full((len(x),), self.classes[1], dtype=torch.int64).numpy(),
+                "source": x.numpy(),
+            }
 
     # ------------------------------------------------------------- checkpoints
     def state_dict(self) -> dict:
@@ -275,3 +289,53 @@ class CycleGAN(GAN):
         super().load_state_dict(state)
         for k, p in self.pools.items():
             p.load_state_dict(state["pools"][k])
+
+
+@dataclass
+class Options:
+    domain_a: int = option(7, "class of domain A (7: Sneaker)", min=0)
+    domain_b: int = option(9, "class of domain B (9: Ankle boot)", min=0)
+    ngf: int = option(16, "generator width", min=1)
+    ndf: int = option(32, "discriminator width", min=1)
+    n_blocks: int = option(3, "residual blocks in each generator", min=1)
+    lr: float = option(2e-4, "Adam learning rate", min=0)
+    lambda_cycle: float = option(10.0, "λ, the weight of the cycle loss", min=0)
+    lambda_identity: float = option(0.5, "weight of the identity loss, as a fraction of λ", min=0)
+    pool_size: int = option(50, "fakes kept in each discriminator's history pool", min=0)
+    constant_steps: int = option(3000, "steps at the full learning rate", min=0)
+    decay_steps: int = option(3000, "steps of the linear decay to zero after them", min=0)
+
+
+def data(config, options: Options, dev) -> UnpairedBatches:
+    """The training images of the two domains, on ``dev``; records their shape in ``config``.
+
+    ``preview`` holds 8 fixed test images of each domain for the grids drawn while training.
+    """
+    classes = (options.domain_a, options.domain_b)
+    batches = domain_batches(config.dataset, *classes, device=dev, seed=config.seed)
+    test = domain_batches(config.dataset, *classes, split="test")
+    batches.preview = (test.a.sample(8)[0], test.b.sample(8)[0])
+    config.image_shape, config.num_classes = list(batches.images.shape[1:]), None
+    return batches
+
+
+def build(config, options: Options, dev) -> CycleGAN:
+    """CycleGAN: ResNet generators, PatchGAN discriminators, LSGAN losses, cycle λ = 10, identity 0.5λ."""
+    nc, k = config.channels, options.n_blocks
+    G = nn.ModuleDict({"AB": ResnetGenerator(nc, options.ngf, k), "BA": ResnetGenerator(nc, options.ngf, k)})
+    D = nn.ModuleDict({"A": PatchDiscriminator(nc, options.ndf), "B": PatchDiscriminator(nc, options.ndf)})
+    G.apply(init_weights)
+    D.apply(init_weights)
+    return CycleGAN(
+        G, D, adam(G.parameters(), options.lr), adam(D.parameters(), options.lr),
+        lambda_cycle=options.lambda_cycle, lambda_identity=options.lambda_identity,
+        pool_size=options.pool_size, constant_steps=options.constant_steps,
+        decay_steps=options.decay_steps, classes=(options.domain_a, options.domain_b),
+        dataset=config.dataset, pad_to=32 if config.image_size < 32 else None,
+        precision=config.precision, device=dev,
+    )  # fmt: skip
+
+
+MODEL = ModelSpec(
+    "cyclegan", "Zhu et al. 2017, Unpaired Image-to-Image Translation (CycleGAN)", Options, build, data
+)

@@ -1,0 +1,54 @@
+"""What every model module provides (:class:`ModelSpec`) and the pieces most of them share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from ganedu.data import ImageBatches, load_dataset
+from ganedu.models.config import RunConfig
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model of the course, as the command line and the notebooks build it.
+
+    Attributes:
+        name: its CLI name (``"wgan-gp"``).
+        paper: the paper it follows, as a citation.
+        options: the dataclass of its typed options (:mod:`ganedu.models.options`).
+        build: ``build(config, options, device) -> GAN``: the networks, optimizers and losses,
+            from ``config.image_shape``/``num_classes`` alone (no data needed, so sampling a
+            finished run never loads the training set).
+        data: ``data(config, options, device) -> batches`` to train on.
+    """
+
+    name: str
+    paper: str
+    options: type
+    build: Callable
+    data: Callable
+
+
+def image_data(config: RunConfig, options, dev: torch.device, pad_to: int | None = 32) -> ImageBatches:
+    """The training split of ``config.dataset`` held on ``dev``, 28×28 images padded to ``pad_to``.
+
+    Records the stored images' shape and class count in ``config`` for sampling later.
+    """
+    images, labels = load_dataset(config.dataset, "train")
+    config.image_shape = list(images.shape[1:])
+    config.num_classes = int(labels.max()) + 1 if labels is not None and len(labels) else None
+    pad = pad_to if images.shape[-1] < (pad_to or 0) else None
+    return ImageBatches(images, labels, device=dev, pad_to=pad, seed=config.seed)
+
+
+def flat_image_data(config: RunConfig, options, dev: torch.device) -> ImageBatches:
+    """The training split at its stored size (no padding), for the fully connected GAN."""
+    return image_data(config, options, dev, pad_to=None)
+
+
+def adam(params, lr: float = 2e-4, betas=(0.5, 0.999)) -> torch.optim.Adam:
+    """Adam (DCGAN's defaults: lr 2e-4, β1 = 0.5), with the foreach kernel where available."""
+    return torch.optim.Adam(params, lr=lr, betas=betas, foreach=True)

@@ -1,0 +1,47 @@
+"""DCGAN (Radford, Metz & Chintala 2016, "Unsupervised Representation Learning with Deep
+Convolutional Generative Adversarial Networks"), chapter 2, at 32×32.
+
+The architecture guidelines (strided convolutions, BatchNorm, ReLU in G and LeakyReLU in D,
+no pooling, no fully connected hidden layers) live in :mod:`ganedu.nets.dcgan`; the recipe is
+the non-saturating loss, Adam(2e-4, β1 = 0.5), N(0, 0.02) weights, plus an EMA of G.
+The chapter 4–6 models reuse these networks (:func:`networks`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ganedu import losses
+from ganedu.gan import GAN
+from ganedu.models.base import ModelSpec, adam, image_data
+from ganedu.models.options import option
+from ganedu.nets import dcgan as nets
+from ganedu.nets.layers import spectral_norm_all
+
+NZ = 100
+
+
+@dataclass
+class Options:
+    lr: float = option(2e-4, "Adam learning rate of both players", min=0)
+    ema_half_life: float = option(10_000, "half-life of G's EMA in images (0: no EMA)", min=0)
+
+
+def networks(config, norm: str = "batch", spectral_norm: bool = False):
+    """The 32×32 DCGAN pair for ``config``'s channels; D's normalisation ``norm``, optionally spectral-normalised."""
+    G = nets.Generator(nz=NZ, nc=config.channels, image_size=32)
+    D = nets.Discriminator(nc=config.channels, image_size=32, norm=norm)
+    return G, (spectral_norm_all(D) if spectral_norm else D)
+
+
+def build(config, options: Options, dev) -> GAN:
+    """DCGAN: non-saturating loss on logits, Adam(2e-4, 0.5), EMA of G."""
+    G, D = networks(config)
+    return GAN(
+        G, D, adam(G.parameters(), options.lr), adam(D.parameters(), options.lr),
+        losses.minimax_d, losses.nonsaturating_g, nz=NZ, ema_half_life=options.ema_half_life or None,
+        precision=config.precision, device=dev,
+    )  # fmt: skip
+
+
+MODEL = ModelSpec("dcgan", "Radford, Metz & Chintala 2016, DCGAN", Options, build, image_data)

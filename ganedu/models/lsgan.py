@@ -1,0 +1,51 @@
+"""LSGAN (Mao et al. 2017, "Least Squares Generative Adversarial Networks"), chapter 6.
+
+D regresses its output towards b on real data and a on fakes; G pushes fakes towards c:
+
+.. math::
+    L_D = \\tfrac12 \\mathbb{E}_x[(D(x) - b)^2] + \\tfrac12 \\mathbb{E}_z[(D(G(z)) - a)^2], \\qquad
+    L_G = \\tfrac12 \\mathbb{E}_z[(D(G(z)) - c)^2]
+
+with a = 0, b = c = 1 here (the paper's 0-1 coding; its χ² analysis uses b − c = 1,
+b − a = 2). On the 32×32 DCGAN pair with Adam(2e-4, 0.5). ``loss=hinge`` swaps in the hinge
+loss (Lim & Ye 2017; SN-GAN, SAGAN) on the same networks, for chapter 6's comparison.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from ganedu import losses
+from ganedu.gan import GAN
+from ganedu.models import dcgan
+from ganedu.models.base import ModelSpec, image_data
+from ganedu.models.critic import CriticOptions
+from ganedu.models.options import option
+
+LOSSES = {
+    "least-squares": (losses.least_squares_d, losses.least_squares_g),
+    "hinge": (losses.hinge_d, losses.hinge_g),
+}
+
+
+@dataclass
+class Options(CriticOptions):
+    loss: str = option("least-squares", "the loss pair", choices=tuple(LOSSES))
+
+
+def build(config, options: Options, dev) -> GAN:
+    """LSGAN (or hinge) on the DCGAN pair, Adam(2e-4, β1 = 0.5)."""
+    G, D = dcgan.networks(config, options.norm, options.spectral_norm)
+    lr_g, lr_d = options.learning_rates()
+    return GAN(
+        G, D,
+        torch.optim.Adam(G.parameters(), lr=lr_g, betas=(0.5, 0.999), foreach=True),
+        torch.optim.Adam(D.parameters(), lr=lr_d, betas=(0.5, 0.999), foreach=True),
+        *LOSSES[options.loss], nz=dcgan.NZ, n_critic=options.n_critic,
+        precision=config.precision, device=dev,
+    )  # fmt: skip
+
+
+MODEL = ModelSpec("lsgan", "Mao et al. 2017, Least Squares GANs", Options, build, image_data)

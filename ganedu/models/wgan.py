@@ -1,0 +1,72 @@
+"""WGAN (Arjovsky, Chintala & Bottou 2017, "Wasserstein GAN"), chapter 4.
+
+The critic D estimates the Wasserstein-1 distance through the Kantorovich–Rubinstein dual,
+
+.. math::
+    W_1(p_{data}, p_g) = \\sup_{\\lVert f \\rVert_L \\le 1} \\mathbb{E}_{x}[f(x)] - \\mathbb{E}_{z}[f(G(z))],
+
+so D minimises :math:`\\mathbb{E}[D(G(z))] - \\mathbb{E}[D(x)]` and G minimises
+:math:`-\\mathbb{E}[D(G(z))]`. Weight clipping to :math:`[-c, c]` after every critic step keeps
+D Lipschitz (crudely). Paper settings: RMSprop 5e-5, c = 0.01, 5 critic steps per G step.
+
+Differences from the authors' code, named: their critic keeps BatchNorm, and they run 100
+critic steps for the first 25 generator steps and every 500th. Here the critic has no
+normalisation by default (``norm=none``; ``norm=batch`` gives theirs) and ``warmup=1`` turns
+their schedule on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from ganedu import losses
+from ganedu.gan import GAN
+from ganedu.models import dcgan
+from ganedu.models.base import ModelSpec, image_data
+from ganedu.models.critic import CriticOptions
+from ganedu.models.options import option
+from ganedu.penalties import WeightClipping
+
+
+@dataclass
+class Options(CriticOptions):
+    lr: float = option(5e-5, "RMSprop learning rate of both players", min=0)
+    n_critic: int = option(5, "critic updates per generator update", min=1)
+    norm: str = option(
+        "none", "the critic's hidden normalisation", choices=("batch", "layer", "instance", "none")
+    )
+    clip: float = option(0.01, "c: every critic weight is clipped to [-c, c]", min=0)
+    warmup: bool = option(
+        False, "the authors' schedule: 100 critic steps for the first 25 G steps and every 500th"
+    )
+
+
+class WGAN(GAN):
+    """A :class:`GAN` whose critic steps follow the authors' schedule when ``warmup`` is on."""
+
+    def __init__(self, *args, warmup: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.warmup, self.base_n_critic = warmup, self.n_critic
+
+    def train_step(self, data, batch_size: int):
+        """As :meth:`GAN.train_step`, with 100 critic updates on the authors' steps."""
+        if self.warmup:
+            self.n_critic = 100 if (self.step < 25 or self.step % 500 == 0) else self.base_n_critic
+        return super().train_step(data, batch_size)
+
+
+def build(config, options: Options, dev) -> GAN:
+    """WGAN: Wasserstein losses, clipping after every critic step, RMSprop."""
+    G, D = dcgan.networks(config, options.norm, options.spectral_norm)
+    lr_g, lr_d = options.learning_rates()
+    return WGAN(
+        G, D, torch.optim.RMSprop(G.parameters(), lr=lr_g), torch.optim.RMSprop(D.parameters(), lr=lr_d),
+        losses.wasserstein_d, losses.wasserstein_g, nz=dcgan.NZ, n_critic=options.n_critic,
+        after_d_step=[WeightClipping(options.clip)], warmup=options.warmup,
+        precision=config.precision, device=dev,
+    )  # fmt: skip
+
+
+MODEL = ModelSpec("wgan", "Arjovsky, Chintala & Bottou 2017, Wasserstein GAN", Options, build, image_data)

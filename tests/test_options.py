@@ -1,0 +1,109 @@
+"""Typed model options: every model lists its options, and a wrong one is one line naming the valid ones."""
+
+import dataclasses
+import typing
+
+import pytest
+
+from ganedu.__main__ import main
+from ganedu.models import MODELS, RunConfig, build_gan
+from ganedu.models.options import OptionError, option, parse_options
+
+
+def one_error_line(capsys) -> str:
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1, err
+    assert err[0].startswith("ganedu: error:") and "Traceback" not in err[0]
+    return err[0]
+
+
+def numeric_option(model: str) -> str:
+    """The first int or float option of ``model``."""
+    hints = typing.get_type_hints(MODELS[model].options)
+    return next(f.name for f in dataclasses.fields(MODELS[model].options) if hints[f.name] in (int, float))
+
+
+@pytest.mark.parametrize("model", list(MODELS))
+def test_unknown_option_is_one_line_listing_the_valid_ones(model, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", model, "--steps", "1", "--out", str(out), "--option", "n_critc=1"]) == 1
+    line = one_error_line(capsys)
+    assert "'n_critc'" in line
+    assert all(f.name in line for f in dataclasses.fields(MODELS[model].options)), line
+    assert not out.exists()  # refused before anything was written
+
+
+@pytest.mark.parametrize("model", list(MODELS))
+def test_option_of_the_wrong_type_is_one_line_naming_the_key(model, tmp_path, capsys):
+    key = numeric_option(model)
+    assert main(["train", model, "--steps", "1", "--out", str(tmp_path / "r"), "--option", f"{key}=abc"]) == 1
+    line = one_error_line(capsys)
+    assert f"'{key}'" in line and "'abc'" in line
+
+
+@pytest.mark.parametrize("model", list(MODELS))
+def test_every_model_builds_from_its_config_without_data(model, monkeypatch):
+    def no_data(*args, **kwargs):
+        raise AssertionError("building for sampling must not load the dataset")
+
+    monkeypatch.setattr("ganedu.models.base.load_dataset", no_data)
+    gan = build_gan(RunConfig(model, device="cpu", precision="fp32"))
+    assert gan.G is not None
+
+
+def test_option_without_equals_sign_and_out_of_range_values_are_refused(tmp_path, capsys):
+    assert main(["train", "wgan", "--steps", "1", "--out", str(tmp_path / "r"), "--option", "clip"]) == 1
+    assert "KEY=VALUE" in one_error_line(capsys)
+    assert main(["train", "wgan", "--steps", "1", "--out", str(tmp_path / "r"), "--option", "n_critic=0"]) == 1
+    assert "below the minimum 1" in one_error_line(capsys)
+    assert main(["train", "lsgan", "--steps", "1", "--out", str(tmp_path / "r"), "--option", "loss=wasserstein"]) == 1
+    assert "least-squares, hinge" in one_error_line(capsys)
+
+
+def test_values_are_converted_to_the_declared_types():
+    @dataclasses.dataclass
+    class Options:
+        steps: int = option(3, "an int", min=1)
+        rate: float | None = option(None, "a float or none")
+        flag: bool = option(False, "a yes/no")
+        name: str = option("a", "a choice", choices=("a", "b"))
+
+    parsed = parse_options("m", Options, ["steps=4", "rate=1e-3", "flag=yes", "name=b"])
+    assert parsed == Options(4, 1e-3, True, "b")
+    assert parse_options("m", Options, {"rate": "none"}).rate is None
+    for bad in ("steps=2.5", "flag=maybe", "rate=nan", "steps=true"):
+        with pytest.raises(OptionError):
+            parse_options("m", Options, [bad])
+
+
+def test_train_model_help_and_the_options_command_list_each_option(capsys):
+    assert main(["train", "wgan-gp", "--help"]) == 0
+    text = capsys.readouterr().out
+    assert "gp_weight (float, default 10.0" in text and "Gulrajani" in text
+    assert main(["options", "stylegan"]) == 0
+    assert "r1_interval (int, default 16" in capsys.readouterr().out
+
+
+def test_config_json_records_every_option_and_what_sampling_needs(tmp_path):
+    assert main(["train", "cgan", "--steps", "1", "--out", str(tmp_path / "r"), "--precision", "fp32",
+                 "--batch-size", "8", "--device", "cpu", "--option", "conditioning=projection"]) == 0  # fmt: skip
+    config = RunConfig.load(tmp_path / "r" / "config.json")
+    assert config.options == {"conditioning": "projection", "lr": 2e-4}
+    assert config.image_shape == [1, 28, 28] and config.num_classes == 10
+
+
+def test_sample_needs_no_training_data(tmp_path, monkeypatch):
+    run = tmp_path / "r"
+    assert main(["train", "dcgan", "--steps", "1", "--out", str(run), "--precision", "fp32",
+                 "--batch-size", "8", "--device", "cpu"]) == 0  # fmt: skip
+
+    def no_data(*args, **kwargs):
+        raise AssertionError("sampling must not load the dataset")
+
+    monkeypatch.setattr("ganedu.models.base.load_dataset", no_data)
+    monkeypatch.setattr("ganedu.data.load_dataset", no_data)
+    assert main(["sample", str(run), "-n", "3", "--out", str(tmp_path / "s.npz"), "--device", "cpu"]) == 0
+    import numpy as np
+
+    with np.load(tmp_path / "s.npz") as npz:
+        assert npz["images"].shape == (3, 1, 28, 28)
