@@ -113,7 +113,12 @@ def test_two_cpu_ranks_equal_one_process_and_only_rank_0_writes(tmp_path):
     (one,), (two,) = [[json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
                       for run in (single, multi)]  # fmt: skip
     assert one["step"] == two["step"] == 10
-    for key in ("loss_D", "loss_G", "D(x) logit", "D(G(z)) logit"):  # logged: the mean over ranks = the global batch's
+    for key in (
+        "loss_D",
+        "loss_G",
+        "D(x) logit",
+        "D(G(z)) logit",
+    ):  # logged: the mean over ranks = the global batch's
         assert two[key] == pytest.approx(one[key], rel=1e-4, abs=1e-5), key
     assert "trained gan to step 10" in rank0.stdout and rank1.stdout == ""
     assert "10/10" in rank0.stderr and "10/10" not in rank1.stderr  # the progress bar

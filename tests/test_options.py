@@ -54,9 +54,14 @@ def test_every_model_builds_from_its_config_without_data(model, monkeypatch):
 def test_option_without_equals_sign_and_out_of_range_values_are_refused(tmp_path, capsys):
     assert main(["train", "wgan", "--steps", "1", "--out", str(tmp_path / "r"), "--option", "clip"]) == 1
     assert "KEY=VALUE" in one_error_line(capsys)
-    assert main(["train", "wgan", "--steps", "1", "--out", str(tmp_path / "r"), "--option", "n_critic=0"]) == 1
+    assert (
+        main(["train", "wgan", "--steps", "1", "--out", str(tmp_path / "r"), "--option", "n_critic=0"]) == 1
+    )
     assert "below the minimum 1" in one_error_line(capsys)
-    assert main(["train", "lsgan", "--steps", "1", "--out", str(tmp_path / "r"), "--option", "loss=wasserstein"]) == 1
+    assert (
+        main(["train", "lsgan", "--steps", "1", "--out", str(tmp_path / "r"), "--option", "loss=wasserstein"])
+        == 1
+    )
     assert "least-squares, hinge" in one_error_line(capsys)
 
 
