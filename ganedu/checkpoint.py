@@ -1,8 +1,9 @@
 """Checkpoints: written atomically, loaded as data only.
 
-A checkpoint is a dict of tensors, numbers and strings. :func:`save_checkpoint` writes it to a
-temporary file in the same directory, flushes it to disk and renames it over the target:
-a crash mid-write leaves the previous checkpoint intact, never a half-written one.
+A checkpoint is a dict of tensors, numbers and strings. :func:`save_checkpoint` writes it with
+:func:`ganedu.files.atomic_write` (a temporary file in the same directory, flushed to disk and
+renamed over the target): a crash mid-write leaves the previous checkpoint intact, never a
+half-written one.
 :func:`load_checkpoint` uses ``torch.load(weights_only=True)``, so a file whose unpickling
 would run code is refused instead of executed.
 """
@@ -11,29 +12,20 @@ from __future__ import annotations
 
 import os
 import pickle
-import tempfile
 import zipfile
 from pathlib import Path
 
 import torch
 
 from ganedu.errors import CheckpointError
+from ganedu.files import atomic_write
 
 
 def save_checkpoint(path: str | os.PathLike, obj: dict) -> Path:
     """Write ``obj`` to ``path`` atomically (temporary file + fsync + rename). Returns the path."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as f:
+        torch.save(obj, f)
     return path
 
 

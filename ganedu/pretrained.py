@@ -18,16 +18,14 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from ganedu.checkpoint import load_checkpoint
-from ganedu.data import sha256_file
 from ganedu.errors import CheckpointError, UnknownModelError
+from ganedu.files import atomic_write, check_pinned, sha256_file
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 
@@ -95,12 +93,13 @@ def load_pretrained(name: str, device: torch.device | str | None = "cpu", spec: 
         raise CheckpointError(
             f"{spec.path} is missing; reinstall ganedu or train with `python -m ganedu train {name}`"
         )
-    actual = sha256_file(spec.path)
-    if actual != spec.sha256:
-        raise CheckpointError(
-            f"{spec.path} has SHA-256 {actual}, expected {spec.sha256}: it is not the file ganedu shipped. "
-            f"Reinstall ganedu, or retrain with `python -m ganedu train {name}` and use that run directory instead."
-        )
+    check_pinned(
+        spec.path,
+        spec.sha256,
+        what="the file ganedu shipped",
+        remedy=f"reinstall ganedu, or retrain with `python -m ganedu train {name}` and use that run directory instead",
+        error=CheckpointError,
+    )
     state = load_checkpoint(spec.path, map_location="cpu")
     config = RunConfig(**state["config"])
     config.device = str(device) if device is not None else "auto"
@@ -128,10 +127,8 @@ def export(run: Path, name: str, metrics: dict | None = None) -> Path:
         "G": {k: v.detach().clone() for k, v in _generator(gan).state_dict().items()},
         "step": gan.step,
     }
-    fd, tmp = tempfile.mkstemp(dir=spec.path.parent, suffix=".tmp")
-    os.close(fd)
-    torch.save(state, tmp)
-    os.replace(tmp, spec.path)
+    with atomic_write(spec.path) as f:
+        torch.save(state, f)
     log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines() if line.strip()]
     rec = {
         "model": name,

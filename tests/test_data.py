@@ -17,9 +17,12 @@ import pytest
 import torch
 
 from ganedu import data
+from ganedu.data import download as download_module
+from ganedu.data import idx as idx_module
 from ganedu.errors import DataError
 
 FILES = data.DATASETS["fashion-mnist"].files
+REAL_DOWNLOAD_FILE = download_module.download_file  # every test but one runs offline (see `isolated`)
 TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS = FILES
 
 
@@ -65,8 +68,8 @@ def isolated(tmp_path, monkeypatch):
     """No test sees the real environment's data folders or the network."""
     monkeypatch.delenv("GANEDU_DATA", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
-    monkeypatch.setattr(data, "SYSTEM_DIRS", {"fashion-mnist": tmp_path / "system"})
-    monkeypatch.setattr(data, "_download", offline)
+    monkeypatch.setitem(data.SYSTEM_DIRS, "fashion-mnist", tmp_path / "system")
+    monkeypatch.setattr(download_module, "download_file", offline)
 
 
 @pytest.fixture
@@ -124,7 +127,7 @@ def test_load_returns_uint8_images_nchw_and_int64_labels(three_locations):
 def test_second_load_is_served_from_memory_and_callers_get_their_own_copy(three_locations, monkeypatch):
     first, _ = data.load_dataset("fashion-mnist")
     first.zero_()
-    monkeypatch.setattr(data, "read_idx", lambda *a, **k: pytest.fail("the files were parsed twice"))
+    monkeypatch.setattr(idx_module, "read_idx", lambda *a, **k: pytest.fail("the files were parsed twice"))
     second, _ = data.load_dataset("fashion-mnist")
     assert second.unique().tolist() == [1]
 
@@ -302,7 +305,9 @@ def test_download_lands_in_the_cache_and_is_verified(tmp_path, monkeypatch):
     source = tmp_path / "served"
     pin(monkeypatch, "fashion-mnist", write_fake_fashion(source, 5))
     calls = []
-    monkeypatch.setattr(data, "_download", fake_server({f: (source / f).read_bytes() for f in FILES}, calls))
+    monkeypatch.setattr(
+        download_module, "download_file", fake_server({f: (source / f).read_bytes() for f in FILES}, calls)
+    )
     images, _ = data.load_dataset("fashion-mnist", "test")
     assert images.unique().tolist() == [5]
     assert calls == [data.DATASETS["fashion-mnist"].mirrors[0] + f for f in (TEST_IMAGES, TEST_LABELS)]
@@ -313,10 +318,42 @@ def test_downloaded_file_with_wrong_checksum_is_deleted_and_reported(tmp_path, m
     source = tmp_path / "served"
     pin(monkeypatch, "fashion-mnist", write_fake_fashion(source, 5))
     served = {f: (source / f).read_bytes() for f in FILES} | {TEST_IMAGES: b"tampered"}
-    monkeypatch.setattr(data, "_download", fake_server(served, []))
+    monkeypatch.setattr(download_module, "download_file", fake_server(served, []))
     with pytest.raises(DataError, match=TEST_IMAGES):
         data.load_dataset("fashion-mnist", "test")
     assert not (data.cache_dir() / "fashion-mnist" / TEST_IMAGES).exists()
+
+
+class DroppedConnection:
+    """A response that sends one chunk, then loses the connection."""
+
+    headers = {"Content-Length": "2000000"}
+
+    def __init__(self):
+        self.sent = False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def read(self, size):
+        if self.sent:
+            raise OSError("connection reset (test)")
+        self.sent = True
+        return b"x" * size
+
+
+def test_interrupted_download_leaves_no_file_behind(tmp_path, monkeypatch):
+    monkeypatch.setattr(
+        download_module.urllib.request, "urlopen", lambda request, timeout: DroppedConnection()
+    )
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    with pytest.raises(OSError, match="connection reset"):
+        REAL_DOWNLOAD_FILE("http://example.invalid/file.gz", folder / "file.gz")
+    assert list(folder.iterdir()) == []
 
 
 def test_fetch_copies_the_system_copy_into_the_cache(tmp_path, monkeypatch):
@@ -367,7 +404,7 @@ DEBIAN_COPY = Path("/usr/share/datasets/fashion-mnist")
     reason="the Debian package dataset-fashion-mnist is not installed (sudo apt-get install dataset-fashion-mnist)",
 )
 def test_real_fashion_mnist_from_the_system_copy(monkeypatch):
-    monkeypatch.setattr(data, "SYSTEM_DIRS", {"fashion-mnist": DEBIAN_COPY})
+    monkeypatch.setitem(data.SYSTEM_DIRS, "fashion-mnist", DEBIAN_COPY)
     images, labels = data.load_dataset("fashion-mnist", "train")
     assert images.shape == (60000, 1, 28, 28) and images.dtype == torch.uint8
     assert labels.shape == (60000,) and labels.dtype == torch.int64

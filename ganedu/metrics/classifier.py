@@ -26,8 +26,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ganedu.data import sha256_file, to_float
+from ganedu.data import to_float
 from ganedu.errors import CheckpointError, DataError
+from ganedu.files import check_pinned
 from ganedu.runtime import device as pick_device
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
@@ -228,10 +229,12 @@ def load_weights(spec: ClassifierSpec) -> dict[str, torch.Tensor]:
         raise CheckpointError(
             f"{path} is missing; reinstall ganedu or run `python scripts/train_classifier.py --which {spec.which}`"
         )
-    actual = sha256_file(path)
-    if actual != spec.sha256:
-        raise CheckpointError(
-            f"{path} has SHA-256 {actual}, expected {spec.sha256}; reinstall ganedu or retrain it with "
-            f"`python scripts/train_classifier.py --which {spec.which}` and pin the new hash"
-        )
+    check_pinned(
+        path,
+        spec.sha256,
+        what="the classifier ganedu shipped",
+        remedy=f"reinstall ganedu or retrain it with `python scripts/train_classifier.py --which {spec.which}` "
+        "and pin the new hash",
+        error=CheckpointError,
+    )
     return torch.load(path, map_location="cpu", weights_only=True)

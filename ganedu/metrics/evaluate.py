@@ -8,14 +8,12 @@ same N: FID is biased upwards at small N, so numbers at different N are not comp
 
 from __future__ import annotations
 
-import os
-import tempfile
-
 import numpy as np
 import torch
 
 from ganedu.data import cache_dir, load_dataset
 from ganedu.errors import GaneduError
+from ganedu.files import atomic_write
 from ganedu.metrics.classifier import ClassifierFeatures
 from ganedu.metrics.frechet import frechet_distance
 from ganedu.metrics.inception import InceptionFeatures
@@ -44,11 +42,8 @@ def real_features(extractor, features: str, dataset: str, split: str, images: to
         with np.load(path) as cached:
             return cached["features"]
     values = extractor(images).numpy()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".npz", dir=path.parent)
-    with os.fdopen(fd, "wb") as f:
+    with atomic_write(path) as f:
         np.savez(f, features=values)
-    os.replace(tmp, path)
     return values
 
 

