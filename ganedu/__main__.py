@@ -10,8 +10,12 @@ print one readable line on stderr and exit with status 1; a traceback means a bu
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import json
 import sys
+import zipfile
+import zlib
 from pathlib import Path
 
 from ganedu.errors import CheckpointError, GaneduError
@@ -30,16 +34,16 @@ def _parser() -> argparse.ArgumentParser:
         description="Train MODEL. `python -m ganedu options MODEL` lists its --options.",
     )
     t.add_argument("model", help=f"one of: {', '.join(MODELS)}")
-    t.add_argument("--dataset", default="fashion-mnist")
+    t.add_argument("--dataset", help="default fashion-mnist")
     t.add_argument("--steps", type=int, help="total generator steps (a resumed run continues to this total)")
     t.add_argument("--minutes", type=float, help="stop after this much wall time")
     t.add_argument(
-        "--batch-size", type=int, default=64, help="the global batch; under torchrun each process takes 1/K"
+        "--batch-size", type=int, help="the global batch (default 64); under torchrun each process takes 1/K"
     )
     t.add_argument("--out", type=Path, help="run directory (default: runs/MODEL)")
     t.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"])
+    t.add_argument("--seed", type=int, help="default 0")
+    t.add_argument("--precision", choices=["auto", "fp32", "bf16"], help="default auto")
     t.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     t.add_argument("--checkpoint-every", type=int, default=500)
     t.add_argument(
@@ -89,58 +93,119 @@ def _positive(name: str, value, allow_none: bool = True) -> None:
         raise GaneduError(f"{name} must be a positive number, not {value}")
 
 
+# what a run keeps from its config.json on --resume: CLI flag -> config field
+KEPT_ON_RESUME = {
+    "--dataset": "dataset",
+    "--batch-size": "batch_size",
+    "--seed": "seed",
+    "--precision": "precision",
+}
+
+
+def _resumed_config(args, out: Path):
+    """The config of the run in ``out``; refuses flags that contradict it (they are kept from config.json)."""
+    from ganedu.models import RunConfig
+
+    if not (out / "config.json").is_file():
+        raise CheckpointError(
+            f"nothing to resume in {out}: it has no config.json (train without --resume first)"
+        )
+    config = RunConfig.load(out / "config.json")
+    if config.model != args.model:
+        raise GaneduError(f"{out} holds a {config.model!r} run, not {args.model!r}")
+    for flag, field in KEPT_ON_RESUME.items():
+        given = getattr(args, field)
+        if given is not None and given != getattr(config, field):
+            raise GaneduError(
+                f"{flag} {given} contradicts the run in {out}, which uses {getattr(config, field)}; a resumed "
+                "run keeps its dataset, batch size, seed, precision and options: drop the flag, or train anew "
+                "with another --out"
+            )
+    if args.option:
+        raise GaneduError(
+            f"--option cannot change the run in {out} on --resume: it keeps the options in its config.json "
+            f"({', '.join(f'{k}={v}' for k, v in config.options.items())}); train anew with another --out"
+        )
+    return config
+
+
 def cmd_train(args) -> int:
-    from ganedu import distributed
-    from ganedu.callbacks import Checkpointer, JsonlLog, Progress, SampleGrid
+    from ganedu import distributed, rundir
     from ganedu.models import RunConfig, build, options_of, spec
-    from ganedu.train import resume, train
+    from ganedu.train import resume
 
     spec(args.model)  # an unknown model fails before anything is written
     if args.steps is None and args.minutes is None:
         raise GaneduError("say how long to train: --steps N, --minutes M, or both")
     _positive("--steps", args.steps)
     _positive("--minutes", args.minutes)
-    _positive("--batch-size", args.batch_size, allow_none=False)
+    _positive("--batch-size", args.batch_size)
     _positive("--checkpoint-every", args.checkpoint_every, allow_none=False)
     out = args.out or Path("runs") / args.model
     ckpt = out / "ckpt.pt"
     if args.resume:
-        if not (out / "config.json").is_file():
-            raise CheckpointError(
-                f"nothing to resume in {out}: it has no config.json (train without --resume first)"
-            )
-        config = RunConfig.load(out / "config.json")
-        if config.model != args.model:
-            raise GaneduError(f"{out} holds a {config.model!r} run, not {args.model!r}")
+        config = _resumed_config(args, out)
     else:
         if ckpt.exists():
             raise GaneduError(
                 f"{out} already holds a run: pass --resume to continue it, or choose another --out"
             )
-        config = RunConfig(args.model, args.dataset, args.batch_size, args.seed, args.device, args.precision)
+        rundir.check_new_run_folder(out)
+        config = RunConfig(
+            args.model,
+            args.dataset or "fashion-mnist",
+            args.batch_size or 64,
+            0 if args.seed is None else args.seed,
+            args.device,
+            args.precision or "auto",
+        )
         config.options = _typed_options(args.model, args.option)
+    config.device = args.device
     options_of(config)  # a bad --option fails before any data is loaded
     # started by torchrun: join the process group; each rank trains on B / K of the global batch
     launch = distributed.init(config.device, config.batch_size)
     writer = launch is None or launch.is_main  # only rank 0 prints and writes files
     if launch is not None:
         config.device = str(launch.device)
-    gan, data = build(config)
     if writer:
         out.mkdir(parents=True, exist_ok=True)
-    if args.resume:
-        resume(ckpt, gan, data)
+    with rundir.RunLock(out) if writer else contextlib.nullcontext():
         if writer:
-            print(f"resuming {config.model} from step {gan.step}", file=sys.stderr)
-    elif writer:
-        config.save(out / "config.json")
+            rundir.remove_stale_temporary_files(out)
+        gan, data = build(config)
+        if args.resume:
+            resume(ckpt, gan, data)
+            if args.steps is not None and args.steps <= gan.step:
+                raise GaneduError(
+                    f"the run in {out} is already at step {gan.step}; --steps is the total to reach "
+                    f"(e.g. --steps {gan.step + (args.steps or 1)}), or give --minutes"
+                )
+            if writer:
+                rundir.truncate_log(out / "log.jsonl", gan.step)
+                print(f"resuming {config.model} from step {gan.step} (dataset, batch size, seed, precision "
+                      "and options as in config.json)", file=sys.stderr)  # fmt: skip
+        elif writer:
+            config.save(out / "config.json")
+        _train(args, out, config, gan, data, launch, writer)
+    distributed.shutdown()  # no-op outside torchrun
+    if writer:
+        print(f"trained {config.model} to step {gan.step}; run directory: {out}")
+    return 0
+
+
+def _train(args, out: Path, config, gan, data, launch, writer: bool) -> None:
+    """The training loop with the CLI's callbacks; on a failure, says which checkpoint is the last good one."""
+    from ganedu import distributed
+    from ganedu.callbacks import Checkpointer, JsonlLog, Progress, SampleGrid
+    from ganedu.train import train
+
     minutes, batch_size, stop = args.minutes, config.batch_size, []
     if launch is not None:
         gan, data = distributed.data_parallel(gan, data, launch)
         batch_size = launch.batch_size
         if minutes is not None:  # every rank stops at the same step
             minutes, stop = None, [distributed.SharedDeadline(args.minutes)]
-    checkpointer = Checkpointer(ckpt, data, every=args.checkpoint_every)
+    checkpointer = Checkpointer(out / "ckpt.pt", data, every=args.checkpoint_every)
     callbacks = [
         Progress(total=args.steps),
         JsonlLog(out / "log.jsonl"),
@@ -152,15 +217,11 @@ def cmd_train(args) -> int:
               callbacks=(callbacks if writer else []) + stop)  # fmt: skip
     except GaneduError as e:
         kept = (
-            f"; last good checkpoint: {ckpt} (step {checkpointer.last_step})"
+            f"; last good checkpoint: {out / 'ckpt.pt'} (step {checkpointer.last_step})"
             if checkpointer.last_step
             else ""
         )
         raise type(e)(f"{e}{kept}") from None
-    distributed.shutdown()  # no-op outside torchrun
-    if writer:
-        print(f"trained {config.model} to step {gan.step}; run directory: {out}")
-    return 0
 
 
 def _typed_options(model: str, pairs: list[str]) -> dict:
@@ -237,11 +298,27 @@ def cmd_eval(args) -> int:
         try:
             with np.load(args.source) as npz:
                 images = npz["images"]
-        except (OSError, ValueError, KeyError) as e:
-            raise GaneduError(f"{args.source} is not an .npz with an 'images' array ({e})") from None
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as e:
+            raise GaneduError(
+                f"{args.source} is not a readable .npz with an 'images' array ({type(e).__name__}: {e}); "
+                "write one with `python -m ganedu sample RUN -n N --out FILE.npz`"
+            ) from None
         dataset = "fashion-mnist"
     else:
         raise GaneduError(f"{args.source} is neither a run directory nor an .npz file")
+    from ganedu.models.config import KNOWN_DATASETS
+
+    shape = KNOWN_DATASETS.get(dataset, (None,))[0]
+    if images.ndim != 4 or (shape is not None and images.shape[1] != shape[0]):
+        raise GaneduError(
+            f"{args.source}: images of shape {images.shape} cannot be compared with {dataset}, whose images "
+            f"are {shape}; expected uint8 (N, {shape[0] if shape else 'C'}, H, W)"
+        )
+    n = min(args.n or len(images), len(images))
+    if n < 2000 and args.metric in ("fid", "kid"):
+        print(f"ganedu: warning: {args.metric.upper()} from only {n} samples is biased (FID upwards, by more "
+              "the fewer samples); compare scores at equal N, 2,000 or more (10,000 for published FIDs)",
+              file=sys.stderr)  # fmt: skip
     result = evaluate(
         torch.from_numpy(images), dataset=dataset, metric=args.metric, features=args.features, n=args.n
     )
@@ -305,6 +382,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ganedu: interrupted; the last checkpoint on disk is intact", file=sys.stderr)
         return 130
+    except OSError as e:
+        if e.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        where = f" writing {e.filename}" if e.filename else ""
+        print(f"ganedu: error: the disk is full{where}; files written before are intact. Free some space, "
+              "then continue with --resume", file=sys.stderr)  # fmt: skip
+        return 1
 
 
 if __name__ == "__main__":

@@ -5,27 +5,71 @@ A checkpoint is a dict of tensors, numbers and strings. :func:`save_checkpoint` 
 renamed over the target): a crash mid-write leaves the previous checkpoint intact, never a
 half-written one.
 :func:`load_checkpoint` uses ``torch.load(weights_only=True)``, so a file whose unpickling
-would run code is refused instead of executed.
+would run code is refused instead of executed. Every checkpoint carries a SHA-256 of its
+content (:func:`content_digest`, under the key ``"checksum"``), verified on load: a flipped bit
+in a tensor is reported, never used.
 """
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import os
 import pickle
+import re
 import zipfile
 from pathlib import Path
 
 import torch
 
-from ganedu.errors import CheckpointError
+from ganedu.errors import CheckpointError, GaneduError
 from ganedu.files import atomic_write
+
+CHECKSUM = "checksum"
+
+
+def content_digest(obj) -> str:
+    """SHA-256 over a checkpoint's content: every key, number, string and tensor's bytes, in order."""
+    digest = hashlib.sha256()
+
+    def walk(x) -> None:
+        if isinstance(x, torch.Tensor):
+            t = x.detach().cpu().contiguous()
+            digest.update(f"tensor{t.dtype}{tuple(t.shape)}".encode())
+            digest.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+        elif isinstance(x, dict):
+            digest.update(f"dict{len(x)}".encode())
+            for key in x:
+                digest.update(repr(key).encode())
+                walk(x[key])
+        elif isinstance(x, list | tuple):
+            digest.update(f"{type(x).__name__}{len(x)}".encode())
+            for item in x:
+                walk(item)
+        else:
+            digest.update(repr(x).encode())
+
+    walk(obj)
+    return digest.hexdigest()
 
 
 def save_checkpoint(path: str | os.PathLike, obj: dict) -> Path:
-    """Write ``obj`` to ``path`` atomically (temporary file + fsync + rename). Returns the path."""
+    """Write ``obj`` and its :func:`content_digest` to ``path`` atomically. Returns the path.
+
+    Raises:
+        GaneduError: the disk is full (the previous checkpoint at ``path`` is left intact).
+    """
     path = Path(path)
-    with atomic_write(path) as f:
-        torch.save(obj, f)
+    try:
+        with atomic_write(path) as f:
+            torch.save({**obj, CHECKSUM: content_digest(obj)}, f)
+    except OSError as e:
+        if e.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise GaneduError(
+                f"the disk is full: could not write {path} ({e.strerror}); the previous checkpoint there "
+                "is intact. Free some space, then continue with --resume"
+            ) from None
+        raise
     return path
 
 
@@ -45,7 +89,7 @@ def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
     except pickle.UnpicklingError as e:
         raise CheckpointError(
             f"refused to load {path}: it asks to run code or build objects a checkpoint never holds "
-            f"({str(e).splitlines()[0][:120]}); only load checkpoints you trust, written by ganedu"
+            f"({_refused_global(str(e))}); only load checkpoints you trust, written by ganedu"
         ) from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as e:
         raise CheckpointError(
@@ -54,4 +98,20 @@ def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
         ) from None
     if not isinstance(obj, dict):
         raise CheckpointError(f"checkpoint {path} holds a {type(obj).__name__}, not a ganedu checkpoint dict")
+    expected = obj.pop(
+        CHECKSUM, None
+    )  # files written before checksums (the shipped models: pinned) have none
+    if expected is not None and content_digest(obj) != expected:
+        raise CheckpointError(
+            f"checkpoint {path} is corrupt: its content does not match the checksum written with it; "
+            "delete it and resume from an earlier copy or train again"
+        )
     return obj
+
+
+def _refused_global(message: str) -> str:
+    """What the unpickler refused, in a few words (``GLOBAL posix.system``), not torch's whole advice."""
+    found = re.search(r"GLOBAL ([\w.]+)", message) or re.search(r"(Unsupported operand \d+)", message)
+    if found is None:
+        return "an object outside the allowed types"
+    return f"it names {found.group(0)}" if found.group(0).startswith("GLOBAL") else found.group(1)

@@ -105,7 +105,20 @@ def restore(gan, data, state: dict) -> None:
 
 
 def save_run(path, gan, data, extra: dict | None = None):
-    """Write a resumable checkpoint of ``gan`` and ``data`` to ``path`` atomically."""
+    """Write a resumable checkpoint of ``gan`` and ``data`` to ``path`` atomically.
+
+    Raises:
+        TrainingDiverged: a weight is NaN or infinite (an update blew up after its losses were
+            checked); the checkpoint already at ``path`` is kept as the last good one.
+    """
+    bad = [
+        name for name, net in gan.modules().items() if not all(p.isfinite().all() for p in net.parameters())
+    ]
+    if bad:
+        raise TrainingDiverged(
+            f"the weights of {' and '.join(bad)} became NaN or infinite by step {gan.step}; they were not "
+            "saved. Try a lower learning rate, a gradient penalty, or fp32 precision"
+        )
     return save_checkpoint(path, {**checkpoint_state(gan, data), **(extra or {})})
 
 

@@ -8,6 +8,10 @@ same N: FID is biased upwards at small N, so numbers at different N are not comp
 
 from __future__ import annotations
 
+import sys
+import zipfile
+import zlib
+
 import numpy as np
 import torch
 
@@ -35,12 +39,22 @@ def feature_network(features: str, dataset: str, device=None):
 
 
 def real_features(extractor, features: str, dataset: str, split: str, images: torch.Tensor) -> np.ndarray:
-    """Features of ``images``, the first N of ``dataset``/``split``, cached on disk as float32 (N, D)."""
+    """Features of ``images``, the first N of ``dataset``/``split``, cached on disk as float32 (N, D).
+
+    A cached file that cannot be read, or holds the wrong number of rows, is rebuilt (it was cut
+    off or damaged), never trusted.
+    """
     n = len(images)
     path = cache_dir() / "stats" / f"{dataset}-{split}-{features}-{extractor.weights_sha256[:12]}-n{n}.npz"
     if path.is_file():
-        with np.load(path) as cached:
-            return cached["features"]
+        try:
+            with np.load(path) as cached:
+                values = cached["features"]
+            if values.ndim == 2 and len(values) == n and np.isfinite(values).all():
+                return values
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error):
+            pass
+        print(f"ganedu: the cached features {path} were damaged; computing them again", file=sys.stderr)
     values = extractor(images).numpy()
     with atomic_write(path) as f:
         np.savez(f, features=values)

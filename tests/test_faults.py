@@ -1,0 +1,194 @@
+"""Faults and bad input: one readable line, a non-zero exit, nothing lost, nothing silently wrong."""
+
+import errno
+import json
+import zipfile
+
+import numpy as np
+import pytest
+import torch
+
+from ganedu.__main__ import main
+from ganedu.checkpoint import load_checkpoint, save_checkpoint
+from ganedu.errors import CheckpointError, GaneduError
+from ganedu.rundir import RunLock
+
+FAST = ["--precision", "fp32", "--batch-size", "8", "--device", "cpu"]
+
+
+def train(out, *args):
+    return main(["train", "gan", "--out", str(out), *FAST, *map(str, args)])
+
+
+def error_line(capsys) -> str:
+    text = capsys.readouterr().err
+    assert "Traceback" not in text
+    errors = [line[line.index("ganedu: error:") :] for line in text.splitlines() if "ganedu: error:" in line]
+    assert len(errors) == 1, text  # (a progress bar may share the line the error starts on)
+    return errors[0]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A 2-step gan run, copied by the tests that change it."""
+    out = tmp_path_factory.mktemp("runs") / "gan"
+    assert train(out, "--steps", 2, "--checkpoint-every", 1) == 0
+    return out
+
+
+@pytest.fixture
+def run(trained, tmp_path):
+    import shutil
+
+    return shutil.copytree(trained, tmp_path / "gan")
+
+
+def test_weights_that_blew_up_are_never_saved_as_the_last_good_checkpoint(tmp_path, capsys):
+    out = tmp_path / "r"
+    assert train(out, "--steps", 5, "--checkpoint-every", 1, "--option", "lr=1e30") == 1
+    line = error_line(capsys)
+    assert "diverged" in line or "NaN or infinite" in line
+    if (out / "ckpt.pt").exists():  # whatever was written holds finite weights
+        state = load_checkpoint(out / "ckpt.pt")["gan"]["models"]
+        assert all(t.isfinite().all() for m in state.values() for t in m.values() if t.is_floating_point())
+
+
+def flip_a_bit_in_the_largest_tensor(path):
+    with zipfile.ZipFile(path) as z:
+        info = max((i for i in z.infolist() if "/data/" in i.filename), key=lambda i: i.file_size)
+    raw = bytearray(path.read_bytes())
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    raw[start + info.file_size // 2] ^= 0x10
+    path.write_bytes(bytes(raw))
+
+
+def test_a_flipped_bit_in_a_checkpoint_is_reported_not_loaded(run, tmp_path, capsys):
+    flip_a_bit_in_the_largest_tensor(run / "ckpt.pt")
+    with pytest.raises(CheckpointError, match="does not match the checksum"):
+        load_checkpoint(run / "ckpt.pt")
+    assert main(["sample", str(run), "-n", "4", "--out", str(tmp_path / "s.npz"), "--device", "cpu"]) == 1
+    assert "corrupt" in error_line(capsys)
+
+
+def test_a_second_run_into_the_same_folder_is_refused(run, capsys):
+    with RunLock(run):
+        assert train(run, "--steps", 3, "--resume") == 1
+    assert "in use by another training run" in error_line(capsys)
+
+
+def test_out_on_a_folder_of_other_files_or_on_a_file_is_refused(tmp_path, capsys):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("keep me")
+    assert train(folder, "--steps", 1) == 1
+    assert "not a ganedu run (notes.txt)" in error_line(capsys)
+    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
+    (tmp_path / "file").write_text("x")
+    assert train(tmp_path / "file", "--steps", 1) == 1
+    assert "is a file" in error_line(capsys)
+
+
+def test_a_full_disk_is_named_and_the_previous_checkpoint_survives(tmp_path, monkeypatch):
+    path = tmp_path / "ckpt.pt"
+    save_checkpoint(path, {"step": 1, "w": torch.ones(3)})
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", full)
+    with pytest.raises(GaneduError, match="the disk is full: could not write .*ckpt.pt"):
+        save_checkpoint(path, {"step": 2, "w": torch.zeros(3)})
+    monkeypatch.undo()
+    assert load_checkpoint(path)["step"] == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["ckpt.pt"]
+
+
+def test_resume_cleans_stale_temporary_files_and_does_not_repeat_log_steps(run):
+    (run / ".ckpt.pt.0123abcd.tmp").write_bytes(b"half a checkpoint")
+    with (run / "log.jsonl").open("a") as f:  # a line logged after the last checkpoint, then a crash
+        f.write(json.dumps({"step": 3, "loss_D": 1.0}) + "\n" + '{"step": 4, "lo')
+    assert train(run, "--steps", 3, "--resume") == 0
+    assert not list(run.glob("*.tmp"))
+    steps = [json.loads(line)["step"] for line in (run / "log.jsonl").read_text().splitlines()]
+    assert len(steps) == len(set(steps)), steps
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--steps", "2"], "already at step 2"),
+        (["--steps", "3", "--batch-size", "32"], "--batch-size 32 contradicts"),
+        (["--steps", "3", "--dataset", "mnist"], "--dataset mnist contradicts"),
+        (["--steps", "3", "--option", "lr=1e-3"], "keeps the options"),
+    ],
+)
+def test_resume_refuses_what_contradicts_the_run(run, flags, message, capsys):
+    assert main(["train", "gan", "--out", str(run), "--resume", "--device", "cpu", *flags]) == 1
+    assert message in error_line(capsys)
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--steps", "0"],
+        ["--steps", "-5"],
+        ["--minutes", "-1"],
+        ["--steps", "1", "--batch-size", "0"],
+        ["--steps", "1", "--batch-size", "-3"],
+        ["--steps", "1", "--checkpoint-every", "0"],
+        ["--steps", "1", "--device", "tpu"],
+        pytest.param(
+            ["--steps", "1", "--device", "cuda"],
+            marks=pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is visible"),
+        ),
+    ],
+)
+def test_bad_training_values_are_one_line_errors_and_write_nothing(tmp_path, flags, capsys):
+    out = tmp_path / "r"
+    assert main(["train", "gan", "--out", str(out), *flags]) == 1
+    error_line(capsys)
+    assert not (out / "ckpt.pt").exists()
+
+
+def test_bad_sample_and_eval_values_are_one_line_errors(run, tmp_path, capsys):
+    assert main(["sample", str(run), "-n", "0", "--out", str(tmp_path / "s.npz")]) == 1
+    assert "-n must be a positive number" in error_line(capsys)
+    assert main(["sample", str(run), "-n", "2", "--out", str(tmp_path / "x.txt")]) == 1
+    assert "name it FILE.npz" in error_line(capsys)
+    assert not (tmp_path / "x.txt").exists() and not (tmp_path / "x.txt.npz").exists()
+    assert main(["eval", str(run), "-n", "-5"]) == 1
+    assert "-n must be a positive number" in error_line(capsys)
+
+
+def test_damaged_or_wrong_npz_files_are_one_line_errors(tmp_path, capsys):
+    good = tmp_path / "good.npz"
+    np.savez_compressed(good, images=np.zeros((50, 1, 28, 28), np.uint8))
+    cases = {
+        "empty.npz": b"",
+        "truncated.npz": good.read_bytes()[: len(good.read_bytes()) // 2],
+    }
+    flipped = bytearray(good.read_bytes())
+    flipped[len(flipped) // 3] ^= 0xFF
+    cases["flipped.npz"] = bytes(flipped)
+    for name, raw in cases.items():
+        (tmp_path / name).write_bytes(raw)
+        assert main(["eval", str(tmp_path / name)]) == 1, name
+        assert "not a readable .npz" in error_line(capsys)
+    np.savez(tmp_path / "rgb.npz", images=np.zeros((50, 3, 28, 28), np.uint8))
+    assert main(["eval", str(tmp_path / "rgb.npz")]) == 1
+    assert "cannot be compared with fashion-mnist" in error_line(capsys)
+
+
+def test_code_running_checkpoint_refusal_is_a_whole_sentence(tmp_path):
+    import os
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("echo pwned",))
+
+    path = tmp_path / "evil.pt"
+    torch.save({"x": Evil()}, path)
+    with pytest.raises(CheckpointError) as caught:
+        load_checkpoint(path)
+    message = str(caught.value)
+    assert "GLOBAL" in message and "system" in message and message.endswith("written by ganedu")
