@@ -8,8 +8,10 @@
 - :mod:`ganedu.nets.cyclegan`: CycleGAN's ResNet generator and PatchGAN discriminator.
 - :mod:`ganedu.nets.stylegan`: a small StyleGAN2 (mapping, modulated convolutions, noise).
 
-Every discriminator returns **logits** of shape ``(B,)``; every image generator returns images
-in ``[-1, 1]`` of shape ``(B, C, H, W)``.
+Every discriminator returns **logits**, never probabilities: one per image, shape ``(B,)``,
+except CycleGAN's PatchGAN, which returns one per overlapping patch, ``(B, 1, h, w)``, each
+judged on its own by the loss (the losses average over all the logits they are given). Every
+image generator returns images in ``[-1, 1]`` of shape ``(B, C, H, W)``.
 """
 
 from ganedu.nets import conditional, dcgan, layers, mlp
