@@ -21,6 +21,12 @@ from pathlib import Path
 from ganedu.errors import CheckpointError, GaneduError
 from ganedu.models import MODELS
 
+# subcommands that are another module's command line: `python -m ganedu grading ...`
+DELEGATED = {
+    "grading": "make the exercise stubs or grade an exercise (`grading --help`)",
+    "pretrained": "export a finished run as a shipped model (`pretrained --help`)",
+}
+
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -78,11 +84,8 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("name")
     dsub.add_parser("info", help="where each dataset is found and whether it verifies")
 
-    for name, help_ in (
-        ("grading", "make the exercise stubs or grade an exercise (`grading --help`)"),
-        ("pretrained", "export a finished run as a shipped model (`pretrained --help`)"),
-    ):
-        sub.add_parser(name, help=help_, add_help=False).add_argument("rest", nargs=argparse.REMAINDER)
+    for name, help_ in DELEGATED.items():  # listed here, run by the module's own command line
+        sub.add_parser(name, help=help_, add_help=False)
     return p
 
 
@@ -338,13 +341,6 @@ def cmd_data(args) -> int:
     return 0
 
 
-def cmd_delegate(args) -> int:
-    """``grading ...`` and ``pretrained ...``: the modules' own command lines."""
-    import importlib
-
-    return importlib.import_module(f"ganedu.{args.command}").main(args.rest)
-
-
 def _model_help(argv: list[str]) -> str | None:
     """``train MODEL --help``: the usual help followed by MODEL's options, else ``None``."""
     if len(argv) < 3 or argv[0] != "train" or not {"-h", "--help"} & set(argv):
@@ -360,6 +356,14 @@ def _model_help(argv: list[str]) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in DELEGATED:
+        import importlib
+
+        try:
+            return importlib.import_module(f"ganedu.{argv[0]}").main(argv[1:])
+        except GaneduError as e:
+            print(f"ganedu: error: {e}", file=sys.stderr)
+            return 1
     model_help = _model_help(argv)
     if model_help is not None:
         print(model_help)
@@ -371,8 +375,6 @@ def main(argv: list[str] | None = None) -> int:
         "sample": cmd_sample,
         "eval": cmd_eval,
         "data": cmd_data,
-        "grading": cmd_delegate,
-        "pretrained": cmd_delegate,
     }
     try:
         return handlers[args.command](args)

@@ -112,3 +112,15 @@ def test_sample_needs_no_training_data(tmp_path, monkeypatch):
 
     with np.load(tmp_path / "s.npz") as npz:
         assert npz["images"].shape == (3, 1, 28, 28)
+
+
+@pytest.mark.parametrize("command", ["grading", "pretrained"])
+def test_grading_and_pretrained_are_subcommands_of_the_one_command_line(command, monkeypatch):
+    import importlib
+
+    seen = []
+    monkeypatch.setattr(
+        importlib.import_module(f"ganedu.{command}"), "main", lambda argv: seen.append(argv) or 0
+    )
+    assert main([command, "make-stubs", "--check"]) == 0
+    assert seen == [["make-stubs", "--check"]]
