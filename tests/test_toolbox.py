@@ -82,7 +82,7 @@ def _toy_gan(cls, **kwargs):
 
 def test_unrolled_g_step_leaves_d_unchanged_and_differs_from_the_plain_step():
     data = ToyBatches("ring", n=1000)
-    plain, unrolled = _toy_gan(GAN), _toy_gan(UnrolledGAN, unroll=5, unroll_lr=0.5)
+    plain, unrolled = _toy_gan(GAN), _toy_gan(UnrolledGAN, unroll=5)
     d_before = [p.detach().clone() for p in unrolled.D.parameters()]
     for gan in (plain, unrolled):
         torch.manual_seed(1)
@@ -94,6 +94,30 @@ def test_unrolled_g_step_leaves_d_unchanged_and_differs_from_the_plain_step():
         (a - b).abs().max().item() for a, b in zip(plain.G.parameters(), unrolled.G.parameters(), strict=True)
     ]
     assert max(moved) > 1e-6  # G followed the unrolled D, not the current one
+
+
+def test_unrolled_look_ahead_is_d_s_own_adam_update():
+    import copy
+
+    data = ToyBatches("ring", n=1000)
+    gan = _toy_gan(UnrolledGAN, unroll=2)
+    for _ in range(3):  # give D's Adam some moments
+        gan.d_step(data.sample(64)[0], None)
+    fake = gan.G(gan.sample_z(64)).detach()
+    data.generator.manual_seed(5)
+    ahead = gan.lookahead(fake, data, 64)
+    D, opt = copy.deepcopy(gan.D), torch.optim.Adam(gan.D.parameters(), lr=1e-3, betas=(0.5, 0.999))
+    opt.load_state_dict(gan.opt_d.state_dict())
+    opt.param_groups[0]["params"] = list(D.parameters())
+    opt.state = {q: opt.state[p] for p, q in zip(gan.D.parameters(), D.parameters(), strict=True)}
+    data.generator.manual_seed(5)
+    for _ in range(2):
+        loss = gan.d_loss(D(data.sample(64)[0]), D(fake))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    for name, p in D.named_parameters():
+        torch.testing.assert_close(ahead[name], p, rtol=1e-4, atol=1e-6)
 
 
 def test_unrolled_with_zero_steps_equals_the_plain_generator_step():
