@@ -64,7 +64,12 @@ def train(gan, data, *, steps: int | None = None, minutes: float | None = None, 
     for cb in callbacks:
         cb.on_train_start(gan)
     while (steps is None or gan.step < steps) and time.monotonic() < deadline:
-        logs = gan.train_step(data, batch_size)
+        try:
+            logs = gan.train_step(data, batch_size)
+        except RuntimeError as e:  # an optimizer's arithmetic overflowed float32 (a huge learning rate)
+            if "overflow" not in str(e):
+                raise
+            logs = {"overflow": torch.tensor(float("inf"))}
         gan.step += 1
         values = torch.stack([v.detach().float() for v in logs.values()])  # one sync for all losses
         if not torch.isfinite(values).all():  # the NaN/Inf guard

@@ -53,6 +53,12 @@ def test_weights_that_blew_up_are_never_saved_as_the_last_good_checkpoint(tmp_pa
         assert all(t.isfinite().all() for m in state.values() for t in m.values() if t.is_floating_point())
 
 
+def test_a_learning_rate_that_overflows_the_optimizer_is_the_divergence_message(tmp_path, capsys):
+    out = tmp_path / "r"
+    assert main(["train", "wgan-gp", "--out", str(out), *FAST, "--steps", "2", "--option", "lr=1e300"]) == 1
+    assert "diverged at step 1 (overflow = inf)" in error_line(capsys)
+
+
 def flip_a_bit_in_the_largest_tensor(path):
     with zipfile.ZipFile(path) as z:
         info = max((i for i in z.infolist() if "/data/" in i.filename), key=lambda i: i.file_size)
