@@ -8,7 +8,9 @@ Each ``tests/bugs/exNN_<topic>.py`` holds a catalogue of one-bug variants of
 ``old_text`` occurs exactly once in the solution; replacing it by ``new_text`` gives the file a
 learner with that bug would hand in. Every variant of a chapter is graded in one pytest process
 (``exercises/conftest.py`` parametrises the ``ex`` fixture over the files in ``$GANEDU_MUTANTS``),
-chapters two at a time, and each variant must fail at least one test of its chapter's grader.
+chapters two at a time, and each variant must fail at least one test of its chapter's grader
+(``tests/bugs/stop_at_first_failure.py`` skips a variant's remaining tests after its first
+failure). ``pytest tests/test_graders_catch_bugs.py -s`` prints how many bugs each chapter catches.
 """
 
 from __future__ import annotations
@@ -93,7 +95,8 @@ def grade_variants(chapter: str, directory: Path) -> dict[str, list[str]]:
     for bug in bugs:
         (directory / f"{chapter}__{bug.id}.py").write_text(source.replace(bug.old, bug.new))
     report = directory / f"{chapter}.xml"
-    env = {**os.environ, "GANEDU_MUTANTS": str(directory), "OMP_NUM_THREADS": "1"}
+    plugin_path = os.pathsep.join(filter(None, [str(ROOT / "tests" / "bugs"), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "GANEDU_MUTANTS": str(directory), "OMP_NUM_THREADS": "1", "PYTHONPATH": plugin_path}
     command = [
         sys.executable,
         "-m",
@@ -101,6 +104,8 @@ def grade_variants(chapter: str, directory: Path) -> dict[str, list[str]]:
         "-q",
         "-p",
         "no:cacheprovider",
+        "-p",
+        "stop_at_first_failure",
         f"exercises/test_{chapter}.py",
         f"--junitxml={report}",
     ]
