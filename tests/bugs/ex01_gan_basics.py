@@ -190,4 +190,10 @@ BUGS = [
         "    loss_d = discriminator_loss(D(fake), D(real))\n",
         "the arguments of the D loss in the wrong order: D learns to call fakes real",
     ),
+    (
+        "step_reports_d_loss_after_the_update",
+        'return {"loss_d": loss_d.item(), "loss_g": loss_g.item()}',
+        'return {"loss_d": discriminator_loss(D(real), D(fake)).item(), "loss_g": loss_g.item()}',
+        "the logged D loss recomputed after both updates instead of the loss D stepped on",
+    ),
 ]

@@ -182,4 +182,10 @@ BUGS = [
         "    loss_g = F.softplus(-D(fake, fake_labels)).sum()\n",
         "a sum instead of the mean: the step size grows with the batch",
     ),
+    (
+        "step_fake_labels_shuffled_from_the_real_batch",
+        FAKE,
+        "    fake = G(z, labels[torch.randperm(len(labels))])\n",
+        "fake labels taken from the real batch (shuffled) instead of the uniform labels passed in",
+    ),
 ]

@@ -208,4 +208,22 @@ BUGS = [
         "    generator_loss(D(G(sample_z(1)))).backward()\n    opt_g.step()\n    for _ in range(n_critic):\n",
         "an extra G step before the critic loop (the loop order of a GAN turned around)",
     ),
+    (
+        "step_clips_at_the_default_bound",
+        "        clip_weights_(D, clip)\n",
+        "        clip_weights_(D)\n",
+        "the clip argument not passed on: every critic is clipped at the default 0.01",
+    ),
+    (
+        "step_one_critic_step_too_many",
+        "    for _ in range(n_critic):\n",
+        "    for _ in range(n_critic + 1):\n",
+        "an off-by-one in the critic loop",
+    ),
+    (
+        "step_reports_critic_loss_after_the_update",
+        '    return {"loss_d": loss_d.item(), "loss_g": loss_g.item()}\n',
+        '    return {"loss_d": critic_loss(D(real), D(fake)).item(), "loss_g": loss_g.item()}\n',
+        "the logged critic loss recomputed after the updates instead of the loss the critic stepped on",
+    ),
 ]
