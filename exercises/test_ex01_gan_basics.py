@@ -8,6 +8,9 @@ import torch.nn.functional as F
 from conftest import exercise_fixture
 from torch import nn
 
+from ganedu.data import toy_mixture
+from ganedu.nets.mlp import Discriminator, Generator
+
 ex = exercise_fixture("ex01_gan_basics")
 
 
@@ -373,4 +376,20 @@ def test_train_step_draws_new_codes_for_each_phase(ex):
     assert run["codes"].calls == [16, 16, 16, 16], (
         f"expected sample_z(16) called twice per call (D's phase, then new codes for G's phase), "
         f"got calls with n = {run['codes'].calls}"
+    )
+
+
+def test_train_step_drives_ganedus_ring_networks(ex, device):
+    G = Generator(nz=8, out_shape=(2,), hidden=32, depth=2).to(device)
+    D = Discriminator(in_shape=(2,), hidden=32, depth=2).to(device)
+    opt_g = torch.optim.Adam(G.parameters(), 1e-3, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(D.parameters(), 1e-3, betas=(0.5, 0.999))
+    points = toy_mixture("ring", 64 * 10, seed=0)[0].to(device)
+    logs = [
+        ex.train_step(G, D, opt_g, opt_d, batch, lambda n: torch.randn(n, 8, device=device))
+        for batch in points.split(64)
+    ]
+    values = [v for log in logs for v in log.values()]
+    assert all(type(v) is float and math.isfinite(v) for v in values), (
+        f"ten steps of the chapter's ring GAN (ganedu.nets.mlp) should log finite floats, got {logs[-1]}"
     )

@@ -10,6 +10,7 @@ from torch import nn
 
 from ganedu.data import TOY_STD, toy_centers, toy_mixture
 from ganedu.metrics.modes import mode_coverage as reference_coverage
+from ganedu.nets.mlp import Discriminator, Generator
 
 ex = exercise_fixture("ex04_wgan")
 
@@ -425,4 +426,21 @@ def test_train_step_critic_widens_the_gap_and_g_raises_its_score(ex):
     assert score_after > score_before, (
         f"G's step should raise the critic's mean score on G's samples; it went from {score_before:.5f} to "
         f"{score_after:.5f}: G minimises L_G = -E f(G(z))"
+    )
+
+
+def test_train_step_drives_ganedus_networks_with_rmsprop(ex, device):
+    G = Generator(nz=8, out_shape=(2,), hidden=32, depth=2).to(device)
+    D = Discriminator(in_shape=(2,), hidden=32, depth=2).to(device)
+    opt_g, opt_d = torch.optim.RMSprop(G.parameters(), 5e-5), torch.optim.RMSprop(D.parameters(), 5e-5)
+    batches = iter(toy_mixture("ring", 64 * 15, seed=0)[0].to(device).split(64))
+    logs = [
+        ex.train_step(G, D, opt_g, opt_d, lambda: next(batches), lambda n: torch.randn(n, 8, device=device))
+        for _ in range(3)
+    ]
+    assert all(type(v) is float and math.isfinite(v) for log in logs for v in log.values()), (
+        f"three WGAN steps (5 critic steps each) on ganedu's MLP networks should log finite floats, got {logs}"
+    )
+    assert all(p.abs().max() <= 0.01 + 1e-8 for p in D.parameters()), (
+        "the critic should end within the default c"
     )
