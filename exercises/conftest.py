@@ -13,11 +13,17 @@ A test module gets the exercise it grades as a fixture::
 
     def test_noise_has_the_asked_shape(ex, device):
         assert ex.sample_noise(4, 8, device=device).shape == (4, 8)
+
+When the environment variable ``GANEDU_MUTANTS`` names a directory, the ``ex`` fixture is
+instead parametrised over the files ``<name>__<bug_id>.py`` found there: one run grades many
+variants of an exercise (``tests/test_graders_catch_bugs.py`` checks that each catalogued bug
+fails at least one test).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
@@ -26,6 +32,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_TIMEOUT_S = 60
+MUTANTS_ENV = "GANEDU_MUTANTS"
 
 
 def pytest_addoption(parser):
@@ -78,12 +85,30 @@ def exercise_fixture(name: str):
 
     Use it at module level: ``ex = exercise_fixture("ex04_wgan")``.
     """
+    if os.environ.get(MUTANTS_ENV):
+        return _mutant_fixture(name, Path(os.environ[MUTANTS_ENV]))
 
     @pytest.fixture(scope="module", name="ex")
     def _exercise(load_exercise):
         return load_exercise(name)
 
     return _exercise
+
+
+def _mutant_fixture(name: str, directory: Path):
+    """The ``ex`` fixture parametrised over ``directory/<name>__<bug_id>.py``, one test id per bug."""
+    paths = sorted(directory.glob(f"{name}__*.py"))
+
+    @pytest.fixture(scope="module", name="ex", params=paths, ids=[p.stem.split("__", 1)[1] for p in paths])
+    def _mutant(request):
+        module_name = f"graded_mutant_{request.param.stem}"
+        spec = importlib.util.spec_from_file_location(module_name, request.param)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        spec.loader.exec_module(module)
+        return module
+
+    return _mutant
 
 
 @pytest.fixture(scope="session")

@@ -10,9 +10,44 @@ Implement each function below; ``ganedu.grading.check("ex01_gan_basics")`` in
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
+
+HINTS = {
+    "sample_noise": [
+        "PyTorch has one sampling function for the standard normal; it takes the shape, a device and a generator.",
+        "torch.randn(batch_size, nz, device=device, generator=generator)",
+    ],
+    "discriminator_loss": [
+        "-log(sigmoid(l)) = softplus(-l) and -log(1 - sigmoid(l)) = softplus(l): both stay exact for any logit.",
+        "F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()  "
+        "(or F.binary_cross_entropy_with_logits with targets 1 and 0)",
+    ],
+    "generator_loss": [
+        "The non-saturating loss is the D loss's real-sample term applied to the fakes.",
+        "F.softplus(-fake_logits).mean()",
+    ],
+    "optimal_discriminator": [
+        "For fixed x, maximise a log y + b log(1 - y) over y in (0, 1): set the derivative a/y - b/(1 - y) to 0.",
+        "The maximiser is y = a / (a + b). Divide only where a + b > 0 (torch.where) and keep the input dtype.",
+    ],
+    "jensen_shannon": [
+        "Build m = (p + q) / 2, then one helper KL(a || m) = sum_j a_j log(a_j / m_j) dx that skips a_j = 0.",
+        "ratio = torch.where(a > 0, a / m, 1.0) makes the skipped terms a_j log 1 = 0; "
+        "then (a * ratio.log()).sum() * dx",
+    ],
+    "train_step": [
+        "Two phases, each: compute its loss, zero that network's gradients, backward, step its optimizer. "
+        "In D's phase the fakes are constants (G(z).detach()); G's phase draws new codes and goes through D.",
+        "fake = G(sample_z(B)).detach(); loss_d = discriminator_loss(D(real), D(fake)); "
+        "opt_d.zero_grad(); loss_d.backward(); opt_d.step(); then "
+        "loss_g = generator_loss(D(G(sample_z(B)))); opt_g.zero_grad(); loss_g.backward(); opt_g.step(); "
+        "return the two .item()s",
+    ],
+}
 
 
 def sample_noise(
@@ -24,8 +59,8 @@ def sample_noise(
         batch_size: number of codes B.
         nz: latent dimension.
         device: where the tensor is created.
-        generator: a ``torch.Generator`` to draw with (``None``: the global one). Pass it on to
-            the PyTorch sampling function, so the same generator state gives the same codes.
+        generator: a ``torch.Generator`` to draw with (``None``: the global one); the same
+            generator state must give the same codes.
 
     Returns:
         float32 tensor of shape (B, nz) on ``device``.
@@ -39,10 +74,10 @@ def discriminator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
     .. math::
         L_D = -\frac1B\sum_i \log \sigma(\ell^{real}_i) - \frac1B\sum_i \log(1 - \sigma(\ell^{fake}_i))
 
-    Use the stable forms :math:`-\log\sigma(\ell) = \operatorname{softplus}(-\ell)` and
-    :math:`-\log(1-\sigma(\ell)) = \operatorname{softplus}(\ell)` (or
-    ``F.binary_cross_entropy_with_logits``). ``torch.sigmoid`` followed by a log or by
-    ``BCELoss`` rounds to 0 for large logits and loses the gradient.
+    Compute it from the logits directly, in a form that stays exact for any logit:
+    :math:`\sigma(\ell)` rounds to exactly 0 or 1 in float32 once :math:`|\ell|` is large
+    (about 17 towards 1, about 104 towards 0), and a log taken after it loses the value and
+    the gradient.
 
     Args:
         real_logits: D's logits on real samples, shape (B,).
@@ -72,17 +107,24 @@ def generator_loss(fake_logits: Tensor) -> Tensor:
 
 
 def optimal_discriminator(p_data: Tensor, p_g: Tensor) -> Tensor:
-    r"""The best discriminator for a fixed generator, evaluated pointwise.
+    r"""The best discriminator for a fixed generator, evaluated pointwise: derive it, then compute it.
 
-    .. math:: D^*(x) = \frac{p_{data}(x)}{p_{data}(x) + p_g(x)}
+    For a fixed G the discriminator maximises
+
+    .. math:: V(G, D) = \int p_{data}(x) \log D(x) + p_g(x) \log(1 - D(x))\, dx.
+
+    The integrand can be maximised separately at every x. Derive the maximiser :math:`D^*(x)`
+    of :math:`a \log y + b \log(1 - y)` over :math:`y \in (0, 1)` for :math:`a, b \ge 0`, and
+    return it with :math:`a = p_{data}(x)`, :math:`b = p_g(x)`. The grader checks that no other
+    value of D does better at any point.
 
     Args:
         p_data: the data density at some points x, shape (N,), non-negative.
         p_g: the generator's density at the same points, shape (N,), non-negative.
 
     Returns:
-        :math:`D^*(x)` at each point, shape (N,), in [0, 1]. Where both densities are 0 the
-        value does not matter for the game; return 0.5 there (not NaN).
+        :math:`D^*(x)` at each point, shape (N,), in [0, 1], in the dtype of the inputs. Where
+        both densities are 0 the value does not matter for the game; return 0.5 there (not NaN).
     """
     raise NotImplementedError("optimal_discriminator: not implemented yet, see its docstring")
 
@@ -105,3 +147,39 @@ def jensen_shannon(p: Tensor, q: Tensor, dx: float) -> Tensor:
         A scalar tensor.
     """
     raise NotImplementedError("jensen_shannon: not implemented yet, see its docstring")
+
+
+def train_step(
+    G: nn.Module,
+    D: nn.Module,
+    opt_g: torch.optim.Optimizer,
+    opt_d: torch.optim.Optimizer,
+    real: Tensor,
+    sample_z: Callable[[int], Tensor],
+) -> dict[str, float]:
+    r"""One alternating update of the GAN: Algorithm 1 of Goodfellow et al. with one D step.
+
+    1. **D's phase.** Draw B codes, make fakes :math:`\tilde x = G(z)` and treat them as
+       constants (G is fixed here: no gradient may reach G). Take one step of ``opt_d`` on
+       your :func:`discriminator_loss` of :math:`D(x)` and :math:`D(\tilde x)`.
+    2. **G's phase.** Draw B *new* codes :math:`z'`, and take one step of ``opt_g`` on your
+       :func:`generator_loss` of :math:`D(G(z'))`, through the D just updated. D's weights
+       must not change in this phase.
+
+    Before each backward pass clear the gradients of the network about to step: PyTorch adds
+    new gradients to old ones, and G's phase also leaves gradients in D.
+
+    Args:
+        G: the generator, codes (B, nz) -> samples (B, 2).
+        D: the discriminator, samples (B, 2) -> logits (B,).
+        opt_g: G's optimizer; stepped exactly once.
+        opt_d: D's optimizer; stepped exactly once.
+        real: a batch of real samples, (B, 2).
+        sample_z: ``sample_z(n)`` returns n fresh codes (n, nz), e.g. ``gan.sample_z``; call it
+            once per phase.
+
+    Returns:
+        ``{"loss_d": float, "loss_g": float}``: each loss as computed in its phase, before that
+        phase's update, as a Python float.
+    """
+    raise NotImplementedError("train_step: not implemented yet, see its docstring")
