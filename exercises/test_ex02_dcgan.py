@@ -115,6 +115,17 @@ def test_init_draws_conv_weights_from_n_0_0_02(ex):
     assert torch.all(conv.bias == 0), "convolution biases should be set to 0"
 
 
+@pytest.mark.parametrize("kind", [nn.Conv2d, nn.ConvTranspose2d])
+def test_init_reaches_every_convolution_whatever_its_default_scale(ex, kind):
+    module = kind(64, 2, 4)  # PyTorch's default init gives these weights a std near 0.1, far from 0.02
+    ex.init_weights(module)
+    std = module.weight.detach().std().item()
+    assert abs(std - 0.02) < 2e-3, (
+        f"{kind.__name__}(64, 2, 4) weights should have std 0.02 after init_weights, got {std:.4f}: "
+        "both Conv2d and ConvTranspose2d are initialised"
+    )
+
+
 def test_init_draws_batchnorm_scale_around_1_and_zeroes_its_shift(ex):
     bn = nn.BatchNorm2d(4096)
     nn.init.constant_(bn.bias, 3.0)
@@ -220,6 +231,53 @@ def test_train_step_updates_g_only_by_the_generator_loss(ex):
     )
 
 
+def test_train_step_returns_python_floats(ex):
+    (_, _, _, _, logs), _ = run_both(ex)
+    bad = {k: type(v).__name__ for k, v in logs.items() if type(v) is not float}
+    assert not bad, (
+        f"the losses must be Python floats (loss.item()), got {bad}: a logged tensor keeps its whole graph alive"
+    )
+
+
+@pytest.mark.parametrize("call", [0, 1])
+def test_train_step_matches_the_reference_over_two_steps(ex, call):
+    G, D = tiny_pair()
+    G_ref, D_ref = copy.deepcopy(G), copy.deepcopy(D)
+    opt_g, opt_d = torch.optim.SGD(G.parameters(), 0.5), torch.optim.SGD(D.parameters(), 0.5)
+    opt_g_ref, opt_d_ref = torch.optim.SGD(G_ref.parameters(), 0.5), torch.optim.SGD(D_ref.parameters(), 0.5)
+    draws = torch.Generator().manual_seed(4)
+    for _ in range(call + 1):
+        real, z = torch.randn(8, 6, generator=draws), torch.randn(8, 4, generator=draws)
+        logs = ex.train_step(G, D, opt_g, opt_d, real, z)
+        expected = reference_two_optimizers(G_ref, D_ref, opt_g_ref, opt_d_ref, real, z)
+    for name, net, ref in (("D", D, D_ref), ("G", G, G_ref)):
+        diff = max_difference(net, ref)
+        assert diff < 1e-6, (
+            f"after step {call + 1} {name}'s weights differ from the reference by up to {diff:.3g}"
+            + (
+                ": the first step matched, so gradients are left over from the step before; zero each "
+                "network's gradients right before its backward (G's backward also fills D's)"
+                if call == 1
+                else ": D steps on L_D with the fakes detached, G on L_G = mean softplus(-D(G(z))) with this z"
+            )
+        )
+    assert (
+        abs(float(logs["loss_d"]) - expected[0]) < 1e-5 and abs(float(logs["loss_g"]) - expected[1]) < 1e-5
+    ), f"step {call + 1}: expected (loss_d, loss_g) = {expected}, got {logs}"
+
+
+def reference_two_optimizers(G, D, opt_g, opt_d, real, z):
+    loss_d = F.softplus(-D(real)).mean() + F.softplus(D(G(z).detach())).mean()
+    opt_d.zero_grad()
+    loss_d.backward()
+    opt_d.step()
+    loss_g = F.softplus(-D(G(z))).mean()
+    opt_g.zero_grad()
+    loss_g.backward()
+    opt_g.step()
+    return loss_d.item(), loss_g.item()
+
+
 def test_train_step_trains_a_dcgan_without_error(ex, device):
     G, D = ex.build_generator(nz=8, ngf=4).to(device), ex.build_discriminator(ndf=4).to(device)
     opt_g = torch.optim.Adam(G.parameters(), 2e-4, betas=(0.5, 0.999))
@@ -259,4 +317,29 @@ def test_smoothed_optimum_of_a_real_logit_is_log_9(ex):
     assert abs(best.grad.item()) < 1e-6, (
         f"with target 0.9, D's loss on a real sample is smallest at logit log(0.9/0.1) = {best.item():.4f}: "
         f"the gradient there should be 0, got {best.grad.item():.3g}"
+    )
+
+
+def test_smoothed_loss_takes_each_mean_over_its_own_batch(ex):
+    real, fake = torch.tensor([2.0, -1.0]), torch.tensor([-3.0, 0.0, 1.5, 4.0, -2.0])
+    t = 0.9
+    expected = (t * F.softplus(-real) + (1 - t) * F.softplus(real)).mean() + F.softplus(fake).mean()
+    got = ex.smoothed_discriminator_loss(real, fake, real_target=t)
+    assert math.isclose(got.item(), expected.item(), rel_tol=1e-5), (
+        f"with 2 real and 5 fake logits expected {expected.item():.5f}, got {got.item():.5f}: "
+        "one mean over the real logits plus one over the fake logits (not one mean over both)"
+    )
+
+
+def test_smoothed_loss_is_exact_for_logits_far_below_minus_88(ex):
+    real = torch.tensor([-200.0, 0.0], requires_grad=True)
+    got = ex.smoothed_discriminator_loss(real, torch.zeros(2), real_target=0.9)
+    expected = (0.9 * 200 + 0.1 * F.softplus(torch.tensor(-200.0)) + math.log(2)) / 2 + math.log(2)
+    assert math.isfinite(got.item()) and math.isclose(got.item(), expected, rel_tol=1e-5), (
+        f"a real logit of -200 costs 0.9·softplus(200) = 180: expected {expected:.4f}, got {got.item():.4f} "
+        "(a BCE on sigmoid probabilities clamps log(0) at -100; work on logits)"
+    )
+    got.backward()
+    assert math.isclose(real.grad[0].item(), -0.9 / 2, rel_tol=1e-4), (
+        f"the gradient at logit -200 is (sigmoid(l) - t) / B = -0.45, got {real.grad[0].item():.4f}"
     )

@@ -163,3 +163,13 @@ def test_precision_recall_match_ganedu(ex):
     expected = metrics.precision_recall(real, fake, k=3)
     got = ex.precision_recall(real, fake, k=3)
     assert got == pytest.approx(expected, abs=1e-9), f"expected (precision, recall) = {expected}, got {got}"
+
+
+def test_a_sample_on_the_boundary_of_a_ball_counts_as_inside(ex):
+    real = np.array([[0.0], [1.0], [3.0], [7.0]])  # 1st-neighbour radii 1, 1, 2, 4
+    fake = np.array([[-1.0], [20.0]])  # -1 sits exactly on the ball of 0 (distance 1 = radius 1)
+    precision, _ = ex.precision_recall(real, fake, k=1)
+    assert precision == pytest.approx(0.5), (
+        f"the fake at -1 lies on the boundary of real 0's ball (‖y - x‖ = r = 1) and counts, the one at 20 does not: "
+        f"expected precision 0.5, got {precision} (the test is ‖y - x‖ ≤ r, not <)"
+    )

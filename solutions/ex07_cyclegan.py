@@ -2,13 +2,40 @@ r"""Chapter 7 exercises: CycleGAN (Zhu et al. 2017).
 
 Implement each function below; ``ganedu.grading.check("ex07_cyclegan")`` in
 ``course/07_cyclegan.ipynb`` grades them. Images are float tensors (B, C, H, W) in [-1, 1];
-G translates A → B, F translates B → A.
+G translates A → B, F translates B → A. Stuck? ``HINTS`` below holds, for each function, a nudge
+first and then the key line.
 """
 
 from __future__ import annotations
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
+
+HINTS = {
+    "cycle_consistency_loss": [
+        "An L1 distance: absolute values, averaged over every pixel.",
+        "(reconstructed - real).abs().mean()",
+    ],
+    "identity_loss": ["The same distance as the cycle loss.", "(same - real).abs().mean()"],
+    "generator_objective": [
+        "Pair every image with its own reconstruction or identity mapping; the identity weight is a fraction of λ.",
+        "adv_ab + adv_ba + lambda_cycle * cycle + lambda_identity * lambda_cycle * same",
+    ],
+    "ImagePool.query": [
+        "Walk through the batch one image at a time (for image in images.detach()) and build a list, "
+        "then torch.stack it.",
+        "elif torch.rand(()) < 0.5: i = int(torch.randint(self.size, ())); out.append(self.images[i]); "
+        "self.images[i] = image.clone()",
+    ],
+    "learning_rate_factor": [
+        "Two cases, and the decay never goes below 0.",
+        "max(0.0, 1.0 - (step - constant_steps) / decay_steps)",
+    ],
+    "discriminator_step": [
+        "Fakes go through the pool (without a graph into G), then the least-squares loss with targets 1 and 0.",
+        "loss = 0.5 * (((D(real) - 1) ** 2).mean() + (D(pool.query(fake.detach())) ** 2).mean())",
+    ],
+}
 
 
 def cycle_consistency_loss(real: Tensor, reconstructed: Tensor) -> Tensor:
@@ -81,13 +108,13 @@ class ImagePool:
     """A history of generated images for the discriminator (Shrivastava et al. 2017).
 
     ``self.images`` is a list of at most ``size`` single images (C, H, W). :meth:`query`
-    takes a batch of new fakes and returns a batch of the same shape:
+    takes a batch of new fakes and returns a batch of the same shape, image by image:
 
-    * while the pool holds fewer than ``size`` images, each new image is stored (detached)
-      and returned itself;
-    * once it is full, for each new image draw ``torch.rand(())``: if it is below 0.5, pick
-      a random stored index with ``torch.randint(size, ())``, return the stored image and put
-      the new one in its place; otherwise return the new image and leave the pool alone.
+    * while the pool holds fewer than ``size`` images, the new image is stored (a detached
+      copy) and returned itself;
+    * once it is full, with probability ½ a stored image chosen uniformly among all ``size``
+      slots is returned and the new image takes its slot; otherwise the new image is returned
+      and the pool is left alone.
 
     ``size = 0`` turns the pool off: return the batch unchanged. Returned images are detached
     (the discriminator's loss must not reach the generator through old fakes).
@@ -128,4 +155,39 @@ def learning_rate_factor(step: int, constant_steps: int, decay_steps: int) -> fl
     if step < constant_steps:
         return 1.0
     return max(0.0, 1.0 - (step - constant_steps) / decay_steps)
+    # END SOLUTION
+
+
+def discriminator_step(
+    D: nn.Module, opt_d: torch.optim.Optimizer, real: Tensor, fake: Tensor, pool: ImagePool
+) -> dict[str, float]:
+    r"""One update of one CycleGAN discriminator, on real images and fakes drawn through the history pool.
+
+    The fakes pass through ``pool.query`` first (D sees a mix of new and older fakes), and D
+    minimises the least-squares loss with the paper's factor ½ (which slows D relative to G):
+
+    .. math::
+        L_D = \tfrac12\Big(\mathbb{E}_b\big[(D(b) - 1)^2\big] + \mathbb{E}\big[D(\mathrm{pool}(G(a)))^2\big]\Big)
+
+    The means run over every output of D (a PatchGAN gives a map per image). No gradient may
+    reach the generator, whatever the pool returns; ``opt_d`` steps once from zeroed gradients.
+
+    Args:
+        D: the discriminator of the fakes' domain (D_B for G(a)).
+        opt_d: its optimizer.
+        real: real images of that domain (B, C, H, W).
+        fake: the generator's translations into that domain (B, C, H, W); they may still be
+            attached to the generator's graph.
+        pool: that domain's :class:`ImagePool`.
+
+    Returns:
+        ``{"loss_d": float}``, the loss as computed before the update (a Python float).
+    """
+    # BEGIN SOLUTION
+    fake = pool.query(fake.detach())
+    loss = 0.5 * (((D(real) - 1) ** 2).mean() + (D(fake) ** 2).mean())
+    opt_d.zero_grad(set_to_none=True)
+    loss.backward()
+    opt_d.step()
+    return {"loss_d": loss.item()}
     # END SOLUTION

@@ -1,0 +1,136 @@
+"""Realistic one-bug variants of solutions/ex05_wgan_gp.py that exercises/test_ex05_wgan_gp.py must catch."""
+
+BUGS = [
+    (
+        "alpha-per-pixel",
+        "    shape = (real.shape[0],) + (1,) * (real.dim() - 1)\n    return torch.rand(shape,",
+        "    shape = real.shape\n    return torch.rand(shape,",
+        "one alpha per pixel leaves the segment between a real and a fake sample",
+    ),
+    (
+        "alpha-ignores-generator",
+        "dtype=real.dtype, generator=generator)\n    # END",
+        "dtype=real.dtype)\n    # END",
+        "the generator is not passed on: alpha cannot be reproduced",
+    ),
+    (
+        "alpha-default-dtype",
+        "    return torch.rand(shape, device=real.device, dtype=real.dtype, generator=generator)",
+        "    return torch.rand(shape, device=real.device, generator=generator)",
+        "float32 alpha for float64 samples silently downcasts the penalty",
+    ),
+    (
+        "interpolates-swapped",
+        "    return (alpha * real.detach() + (1 - alpha) * fake.detach())",
+        "    return (alpha * fake.detach() + (1 - alpha) * real.detach())",
+        "alpha weighs the fake instead of the real sample",
+    ),
+    (
+        "interpolates-no-detach",
+        "    return (alpha * real.detach() + (1 - alpha) * fake.detach()).requires_grad_(True)",
+        "    x_hat = alpha * real + (1 - alpha) * fake\n    x_hat.retain_grad()\n    return x_hat",
+        "the penalty's gradient flows back into the generator through the fakes",
+    ),
+    (
+        "norm-over-one-axis",
+        "    return grad.flatten(1).norm(2, dim=1)",
+        "    return grad.norm(2, dim=1).flatten(1).mean(1)",
+        "the norm is taken over the channel axis only",
+    ),
+    (
+        "squared-norm",
+        "    return grad.flatten(1).norm(2, dim=1)",
+        "    return grad.flatten(1).pow(2).sum(dim=1)",
+        "the squared norm instead of the norm (the sqrt is missing)",
+    ),
+    (
+        "no-create-graph",
+        "(grad,) = torch.autograd.grad(critic(x).sum(), x, create_graph=True)\n    return",
+        "(grad,) = torch.autograd.grad(critic(x).sum(), x)\n    return",
+        "without create_graph the penalty cannot train the critic",
+    ),
+    (
+        "one-sided-penalty",
+        "    return weight * ((norms - 1) ** 2).mean()",
+        "    return weight * (torch.relu(norms - 1) ** 2).mean()",
+        "a one-sided penalty leaves gradient norms below 1 unpenalised",
+    ),
+    (
+        "penalty-at-reals",
+        "    x_hat = interpolates(real, fake, alpha)\n",
+        "    x_hat = real.detach().requires_grad_(True)\n",
+        "the penalty is taken at the real samples, not at the interpolates",
+    ),
+    (
+        "penalty-summed-over-batch",
+        "    return weight * ((norms - 1) ** 2).mean()",
+        "    return weight * ((norms - 1) ** 2).sum()",
+        "a sum over the batch makes lambda depend on the batch size",
+    ),
+    (
+        "penalty-ignores-weight",
+        "    return weight * ((norms - 1) ** 2).mean()",
+        "    return 10.0 * ((norms - 1) ** 2).mean()",
+        "lambda is hard-coded",
+    ),
+    (
+        "step-fakes-attached",
+        "        with torch.no_grad():\n            fake = G(z)\n",
+        "        fake = G(z)\n",
+        "the critic's loss sends gradients into G",
+    ),
+    (
+        "step-no-zero-grad-d",
+        "        opt_d.zero_grad(set_to_none=True)\n",
+        "",
+        "critic gradients accumulate from one critic step to the next",
+    ),
+    (
+        "step-no-zero-grad-g",
+        "    opt_g.zero_grad(set_to_none=True)\n",
+        "",
+        "generator gradients accumulate from one call to the next",
+    ),
+    (
+        "step-inline-penalty",
+        "        gp = gradient_penalty(D, real, fake, weight=gp_weight)\n",
+        "        gp = gp_weight * ((critic_gradient_norms(D, real.detach().requires_grad_(True)) - 1) ** 2).mean()\n",
+        "the step writes its own penalty (at the reals) instead of using gradient_penalty",
+    ),
+    (
+        "step-no-penalty",
+        "        loss_d = -wasserstein + gp\n",
+        "        loss_d = -wasserstein\n",
+        "the penalty is computed and logged but never trains the critic",
+    ),
+    (
+        "step-sign-flipped",
+        "        loss_d = -wasserstein + gp\n",
+        "        loss_d = wasserstein + gp\n",
+        "the critic maximises the fakes' scores",
+    ),
+    (
+        "step-reuses-last-z",
+        "    loss_g = -D(G(sample_z())).mean()",
+        "    loss_g = -D(G(z)).mean()",
+        "the generator step reuses the last critic step's codes instead of fresh ones",
+    ),
+    (
+        "step-one-critic-step",
+        "    for _ in range(n_critic):\n",
+        "    for _ in range(1):\n",
+        "n_critic is ignored",
+    ),
+    (
+        "step-returns-tensors",
+        '        "loss_d": loss_d.item(),\n        "gp": gp.item(),',
+        '        "loss_d": loss_d,\n        "gp": gp,',
+        "tensors holding a graph are returned: every logged step keeps its graph alive",
+    ),
+    (
+        "step-gp-weight-ignored",
+        "        gp = gradient_penalty(D, real, fake, weight=gp_weight)\n",
+        "        gp = gradient_penalty(D, real, fake)\n",
+        "gp_weight never reaches the penalty",
+    ),
+]

@@ -1,0 +1,180 @@
+"""Realistic one-bug variants of solutions/ex06_lsgan.py that exercises/test_ex06_lsgan.py must catch."""
+
+BUGS = [
+    (
+        "ls-d-no-half",
+        "    return 0.5 * ((real_out - b) ** 2).mean() + 0.5 * ((fake_out - a) ** 2).mean()\n",
+        "    return ((real_out - b) ** 2).mean() + ((fake_out - a) ** 2).mean()\n",
+        "the factors one half are missing",
+    ),
+    (
+        "ls-d-targets-swapped",
+        "    return 0.5 * ((real_out - b) ** 2).mean() + 0.5 * ((fake_out - a) ** 2).mean()\n",
+        "    return 0.5 * ((real_out - a) ** 2).mean() + 0.5 * ((fake_out - b) ** 2).mean()\n",
+        "reals are pushed to a, fakes to b",
+    ),
+    (
+        "ls-d-elementwise",
+        "    return 0.5 * ((real_out - b) ** 2).mean() + 0.5 * ((fake_out - a) ** 2).mean()\n",
+        "    return 0.5 * ((real_out - b) ** 2 + (fake_out - a) ** 2).mean()\n",
+        "one mean over an elementwise sum broadcasts (B, 1) against (B,)",
+    ),
+    (
+        "ls-g-sigmoid",
+        "    return 0.5 * ((fake_out - c) ** 2).mean()\n",
+        "    return 0.5 * ((torch.sigmoid(fake_out) - c) ** 2).mean()\n",
+        "a sigmoid on D's output brings back vanishing gradients",
+    ),
+    (
+        "ls-g-no-half",
+        "    return 0.5 * ((fake_out - c) ** 2).mean()\n",
+        "    return ((fake_out - c) ** 2).mean()\n",
+        "the factor one half is missing",
+    ),
+    (
+        "rel-d-average",
+        "    return F.softplus(-(real_out - fake_out)).mean()\n",
+        "    return F.softplus(-(real_out - fake_out.mean())).mean()\n",
+        "relativistic average (RaGAN) instead of the pairing asked for",
+    ),
+    (
+        "rel-d-sign",
+        "    return F.softplus(-(real_out - fake_out)).mean()\n",
+        "    return F.softplus(real_out - fake_out).mean()\n",
+        "the sign is flipped: D learns to call fakes more real",
+    ),
+    (
+        "rel-d-log-sigmoid",
+        "    return F.softplus(-(real_out - fake_out)).mean()\n",
+        "    return -torch.log(torch.sigmoid(real_out - fake_out)).mean()\n",
+        "log of sigmoid is infinite once the difference is far below -88",
+    ),
+    (
+        "rel-g-same-as-d",
+        "    return F.softplus(-(fake_out - real_out)).mean()\n",
+        "    return F.softplus(-(real_out - fake_out)).mean()\n",
+        "G minimises D's loss: it pushes its fakes to look less real",
+    ),
+    (
+        "rel-g-non-relativistic",
+        "    return F.softplus(-(fake_out - real_out)).mean()\n",
+        "    return F.softplus(-fake_out).mean()\n",
+        "the real partner is ignored",
+    ),
+    (
+        "step-fakes-attached",
+        "    loss_d = d_loss(D(real), D(fake.detach()))\n",
+        "    loss_d = d_loss(D(real), D(fake))\n",
+        "D's loss sends gradients into G",
+    ),
+    (
+        "step-no-zero-grad-d",
+        "    opt_d.zero_grad(set_to_none=True)\n",
+        "",
+        "D's gradients accumulate (the G step's backward fills them too)",
+    ),
+    (
+        "step-g-loss-args-swapped",
+        "    loss_g = g_loss(D(real), D(fake))\n",
+        "    loss_g = g_loss(D(fake), D(real))\n",
+        "g_loss gets fake and real outputs in the wrong order",
+    ),
+    (
+        "step-stale-real-out",
+        "    loss_d = d_loss(D(real), D(fake.detach()))\n    opt_d.zero_grad(set_to_none=True)\n"
+        "    loss_d.backward()\n    opt_d.step()\n\n    loss_g = g_loss(D(real), D(fake))\n",
+        "    real_out = D(real)\n    loss_d = d_loss(real_out, D(fake.detach()))\n    opt_d.zero_grad(set_to_none=True)\n"
+        "    loss_d.backward()\n    opt_d.step()\n\n    loss_g = g_loss(real_out.detach(), D(fake))\n",
+        "the G step reuses D's real outputs from before D's update",
+    ),
+    (
+        "step-returns-tensors",
+        '    return {"loss_d": loss_d.item(), "loss_g": loss_g.item()}\n',
+        '    return {"loss_d": loss_d, "loss_g": loss_g}\n',
+        "tensors holding a graph are returned instead of floats",
+    ),
+    (
+        "step-g-loss-ignores-real",
+        "    loss_g = g_loss(D(real), D(fake))\n",
+        "    loss_g = g_loss(torch.zeros_like(D(fake)), D(fake))\n",
+        "the real outputs are not passed to g_loss",
+    ),
+    (
+        "pi-iteration-with-grad",
+        "    with torch.no_grad():\n        if u is None:\n",
+        "    if True:\n        if u is None:\n",
+        "autograd runs through the iteration: the gradient of sigma is not u v^T",
+    ),
+    (
+        "pi-wrong-reshape",
+        "    W = weight.reshape(weight.shape[0], -1)\n",
+        "    W = weight.reshape(-1, weight.shape[-1])\n",
+        "a convolution weight flattened into the wrong matrix",
+    ),
+    (
+        "pi-ignores-u",
+        "        if u is None:\n            u = F.normalize(",
+        "        if True:\n            u = F.normalize(",
+        "the persistent u is thrown away: one iteration per step never converges",
+    ),
+    (
+        "pi-float32-start",
+        "torch.randn(W.shape[0], device=W.device, dtype=W.dtype)",
+        "torch.randn(W.shape[0], device=W.device)",
+        "a float32 start vector fails on float64 weights",
+    ),
+    (
+        "pi-sigma-detached",
+        "    sigma = u @ W @ v\n",
+        "    sigma = (u @ W @ v).detach()\n",
+        "sigma carries no gradient",
+    ),
+    (
+        "sn-sigma-detached",
+        "    return weight / sigma\n",
+        "    return weight / sigma.detach()\n",
+        "the normalised weight's gradient misses sigma's dependence on W",
+    ),
+    (
+        "sn-one-iteration",
+        "    sigma, _ = spectral_norm_power_iteration(weight, n_iters=n_iters)\n",
+        "    sigma, _ = spectral_norm_power_iteration(weight)\n",
+        "n_iters is not passed on",
+    ),
+    (
+        "opt-d-swapped",
+        "(b * p_data + a * p_g) / safe",
+        "(a * p_data + b * p_g) / safe",
+        "the targets of real and fake are swapped in D*",
+    ),
+    (
+        "opt-d-nan-at-zero",
+        "    return torch.where(total > 0, (b * p_data + a * p_g) / safe, torch.full_like(total, (a + b) / 2))\n",
+        "    return (b * p_data + a * p_g) / total\n",
+        "0/0 where both densities are 0 gives NaN",
+    ),
+    (
+        "value-only-generator-term",
+        "    return 0.5 * (p_data * (d - c) ** 2).sum() + 0.5 * (p_g * (d - c) ** 2).sum()\n",
+        "    return 0.5 * (p_g * (d - c) ** 2).sum()\n",
+        "the data term of C(G) is left out",
+    ),
+    (
+        "value-mean-not-expectation",
+        "    return 0.5 * (p_data * (d - c) ** 2).sum() + 0.5 * (p_g * (d - c) ** 2).sum()\n",
+        "    return 0.5 * (p_data * (d - c) ** 2).mean() + 0.5 * (p_g * (d - c) ** 2).mean()\n",
+        "a mean over points is not an expectation under p",
+    ),
+    (
+        "chi2-nan-at-zero",
+        "    terms = torch.where(q > 0, (p - q) ** 2 / safe, torch.where(p > 0, torch.inf, 0.0).to(q))\n",
+        "    terms = (p - q) ** 2 / q\n",
+        "0/0 where both measures are 0 gives NaN",
+    ),
+    (
+        "chi2-wrong-denominator",
+        "(p - q) ** 2 / safe,",
+        "(p - q) ** 2 / torch.where(p > 0, p, torch.ones_like(p)),",
+        "divides by p instead of q",
+    ),
+]

@@ -1,0 +1,148 @@
+"""Realistic one-bug variants of solutions/ex07_cyclegan.py that exercises/test_ex07_cyclegan.py must catch."""
+
+BUGS = [
+    (
+        "cycle-l2",
+        "    return (reconstructed - real).abs().mean()\n",
+        "    return ((reconstructed - real) ** 2).mean()\n",
+        "a squared error instead of the L1 distance",
+    ),
+    (
+        "cycle-sum",
+        "    return (reconstructed - real).abs().mean()\n",
+        "    return (reconstructed - real).abs().sum()\n",
+        "a sum over pixels makes lambda depend on the image size",
+    ),
+    (
+        "cycle-per-image-sum",
+        "    return (reconstructed - real).abs().mean()\n",
+        "    return (reconstructed - real).abs().flatten(1).sum(1).mean()\n",
+        "a sum per image, then a mean over the batch",
+    ),
+    (
+        "identity-l2",
+        "    return (same - real).abs().mean()\n",
+        "    return ((same - real) ** 2).mean()\n",
+        "a squared error instead of the L1 distance",
+    ),
+    (
+        "objective-identity-not-fraction",
+        "    return adv_ab + adv_ba + lambda_cycle * cycle + lambda_identity * lambda_cycle * same\n",
+        "    return adv_ab + adv_ba + lambda_cycle * cycle + lambda_identity * same\n",
+        "lambda_identity used as an absolute weight, not a fraction of lambda",
+    ),
+    (
+        "objective-cycle-pairs-swapped",
+        "    cycle = cycle_consistency_loss(a, rec_a) + cycle_consistency_loss(b, rec_b)\n",
+        "    cycle = cycle_consistency_loss(a, rec_b) + cycle_consistency_loss(b, rec_a)\n",
+        "each image is compared with the other domain's round trip",
+    ),
+    (
+        "objective-identity-pairs-swapped",
+        "    same = identity_loss(a, idt_a) + identity_loss(b, idt_b)\n",
+        "    same = identity_loss(a, idt_b) + identity_loss(b, idt_a)\n",
+        "F(a) is compared with b and G(b) with a",
+    ),
+    (
+        "objective-one-direction",
+        "    cycle = cycle_consistency_loss(a, rec_a) + cycle_consistency_loss(b, rec_b)\n",
+        "    cycle = cycle_consistency_loss(a, rec_a)\n",
+        "only the A -> B -> A cycle is counted",
+    ),
+    (
+        "objective-one-adversarial",
+        "    return adv_ab + adv_ba + lambda_cycle",
+        "    return adv_ab + lambda_cycle",
+        "the B -> A adversarial loss is dropped",
+    ),
+    (
+        "pool-stores-attached",
+        "                self.images.append(image.clone())\n",
+        "                self.images.append(images[len(out)])\n",
+        "stored fakes keep the generator's graph alive",
+    ),
+    (
+        "pool-returns-new-when-swapping",
+        "                out.append(self.images[i])\n",
+        "                out.append(image)\n",
+        "the stored image is replaced but the new one is returned: D never sees old fakes",
+    ),
+    (
+        "pool-never-replaces",
+        "                self.images[i] = image.clone()\n",
+        "",
+        "the pool keeps its first fakes forever",
+    ),
+    (
+        "pool-last-slot-never-used",
+        "                i = int(torch.randint(self.size, ()))\n",
+        "                i = int(torch.randint(self.size - 1, ()))\n",
+        "an off-by-one that never returns or replaces the last slot",
+    ),
+    (
+        "pool-size-zero-unhandled",
+        "        if self.size == 0:\n            return images\n",
+        "",
+        "a pool of size 0 crashes instead of turning the history off",
+    ),
+    (
+        "pool-always-swaps",
+        "            elif torch.rand(()) < 0.5:\n",
+        "            elif True:\n",
+        "every new fake is swapped for an old one",
+    ),
+    (
+        "lr-no-floor",
+        "    return max(0.0, 1.0 - (step - constant_steps) / decay_steps)\n",
+        "    return 1.0 - (step - constant_steps) / decay_steps\n",
+        "the learning rate turns negative after the decay",
+    ),
+    (
+        "lr-decays-from-zero",
+        "    return max(0.0, 1.0 - (step - constant_steps) / decay_steps)\n",
+        "    return max(0.0, 1.0 - step / (constant_steps + decay_steps))\n",
+        "one linear decay over the whole run instead of constant then decay",
+    ),
+    (
+        "d-step-no-half",
+        "    loss = 0.5 * (((D(real) - 1) ** 2).mean() + (D(fake) ** 2).mean())\n",
+        "    loss = ((D(real) - 1) ** 2).mean() + (D(fake) ** 2).mean()\n",
+        "the paper's factor one half on D is missing",
+    ),
+    (
+        "d-step-bypasses-pool",
+        "    fake = pool.query(fake.detach())\n",
+        "    fake = fake.detach()\n",
+        "D never sees the history of fakes",
+    ),
+    (
+        "d-step-no-detach",
+        "    fake = pool.query(fake.detach())\n",
+        "    fake = pool.query(fake)\n",
+        "with a pool that passes images on (size 0), D's loss reaches the generator",
+    ),
+    (
+        "d-step-no-zero-grad",
+        "    opt_d.zero_grad(set_to_none=True)\n",
+        "",
+        "gradients accumulate from one step to the next",
+    ),
+    (
+        "d-step-targets-swapped",
+        "    loss = 0.5 * (((D(real) - 1) ** 2).mean() + (D(fake) ** 2).mean())\n",
+        "    loss = 0.5 * ((D(real) ** 2).mean() + ((D(fake) - 1) ** 2).mean())\n",
+        "reals are pushed to 0 and fakes to 1",
+    ),
+    (
+        "d-step-bce",
+        "    loss = 0.5 * (((D(real) - 1) ** 2).mean() + (D(fake) ** 2).mean())\n",
+        "    loss = 0.5 * (torch.nn.functional.softplus(-D(real)).mean() + torch.nn.functional.softplus(D(fake)).mean())\n",
+        "the minimax loss instead of least squares",
+    ),
+    (
+        "d-step-returns-tensor",
+        '    return {"loss_d": loss.item()}\n',
+        '    return {"loss_d": loss}\n',
+        "a tensor holding a graph is returned instead of a float",
+    ),
+]

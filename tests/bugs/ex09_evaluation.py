@@ -1,0 +1,136 @@
+"""Realistic one-bug variants of solutions/ex09_evaluation.py that exercises/test_ex09_evaluation.py must catch."""
+
+BUGS = [
+    (
+        "fid-sqrt-of-each",
+        "    covmean = linalg.sqrtm(np.asarray(sigma1, dtype=np.float64) @ np.asarray(sigma2, dtype=np.float64))\n",
+        "    covmean = linalg.sqrtm(np.asarray(sigma1, dtype=np.float64)) @ linalg.sqrtm(np.asarray(sigma2, dtype=np.float64))\n",
+        "the product of square roots is not the square root of the product",
+    ),
+    (
+        "fid-no-factor-2",
+        "np.trace(sigma2) - 2.0 * np.trace(covmean))",
+        "np.trace(sigma2) - np.trace(covmean))",
+        "the factor 2 of the cross term is missing",
+    ),
+    (
+        "fid-norm-not-squared",
+        "    return float(diff @ diff + np.trace(sigma1)",
+        "    return float(np.linalg.norm(diff) + np.trace(sigma1)",
+        "the mean term is the norm, not the squared norm",
+    ),
+    (
+        "fid-sqrt-of-distance",
+        "    return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * np.trace(covmean))\n",
+        "    return float(np.sqrt(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * np.trace(covmean)))\n",
+        "FID is the squared distance d^2, not d",
+    ),
+    (
+        "stats-biased-covariance",
+        "    return x.mean(axis=0), np.cov(x, rowvar=False, ddof=1)\n",
+        "    return x.mean(axis=0), np.cov(x, rowvar=False, ddof=0)\n",
+        "the 1/N covariance",
+    ),
+    (
+        "stats-rows-as-variables",
+        "    return x.mean(axis=0), np.cov(x, rowvar=False, ddof=1)\n",
+        "    return x.mean(axis=0), np.cov(x, ddof=1)\n",
+        "rows taken as variables: an (N, N) matrix",
+    ),
+    (
+        "stats-row-means",
+        "    return x.mean(axis=0), np.cov(x, rowvar=False, ddof=1)\n",
+        "    return x.mean(axis=1), np.cov(x, rowvar=False, ddof=1)\n",
+        "the mean of each image's features instead of each feature's mean",
+    ),
+    (
+        "is-no-epsilon",
+        "    kl = (p * (np.log(p + 1e-12) - np.log(marginal + 1e-12))).sum(axis=1)\n",
+        "    kl = (p * (np.log(p) - np.log(marginal))).sum(axis=1)\n",
+        "0 log 0 gives NaN for confident predictions",
+    ),
+    (
+        "is-reversed-kl",
+        "    kl = (p * (np.log(p + 1e-12) - np.log(marginal + 1e-12))).sum(axis=1)\n",
+        "    kl = (marginal * (np.log(marginal + 1e-12) - np.log(p + 1e-12))).sum(axis=1)\n",
+        "KL(p(y) || p(y|x)) instead of KL(p(y|x) || p(y))",
+    ),
+    (
+        "is-mean-of-exp",
+        "    return float(np.exp(kl.mean()))\n",
+        "    return float(np.exp(kl).mean())\n",
+        "the mean of exponentials instead of the exponential of the mean KL",
+    ),
+    (
+        "is-marginal-per-row",
+        "    marginal = p.mean(axis=0, keepdims=True)\n",
+        "    marginal = p.mean(axis=1, keepdims=True)\n",
+        "the marginal averaged over classes instead of over images",
+    ),
+    (
+        "kernel-no-dimension-scaling",
+        "    return (x @ y.T / x.shape[1] + 1.0) ** 3\n",
+        "    return (x @ y.T + 1.0) ** 3\n",
+        "the dot product is not divided by D",
+    ),
+    (
+        "kernel-wrong-dimension",
+        "    return (x @ y.T / x.shape[1] + 1.0) ** 3\n",
+        "    return (x @ y.T / x.shape[0] + 1.0) ** 3\n",
+        "divides by the number of samples instead of the feature dimension",
+    ),
+    (
+        "mmd-biased",
+        "    term_x = (k_xx.sum() - np.trace(k_xx)) / (m * (m - 1))\n    term_y = (k_yy.sum() - np.trace(k_yy)) / (n * (n - 1))\n",
+        "    term_x = k_xx.mean()\n    term_y = k_yy.mean()\n",
+        "the diagonal is included: the biased estimator",
+    ),
+    (
+        "mmd-diagonal-dropped-wrong-denominator",
+        "    term_x = (k_xx.sum() - np.trace(k_xx)) / (m * (m - 1))\n",
+        "    term_x = (k_xx.sum() - np.trace(k_xx)) / (m * m)\n",
+        "the diagonal is dropped but the sum still divided by m^2",
+    ),
+    (
+        "mmd-sizes-swapped",
+        "    term_y = (k_yy.sum() - np.trace(k_yy)) / (n * (n - 1))\n",
+        "    term_y = (k_yy.sum() - np.trace(k_yy)) / (m * (m - 1))\n",
+        "the fake term divided by the real sample count",
+    ),
+    (
+        "mmd-cross-term-once",
+        "    return float(term_x + term_y - 2.0 * k_xy.mean())\n",
+        "    return float(term_x + term_y - k_xy.mean())\n",
+        "the cross term counted once",
+    ),
+    (
+        "knn-counts-self",
+        "    return np.sort(dist, axis=1)[:, k]  # column 0 is the point itself\n",
+        "    return np.sort(dist, axis=1)[:, k - 1]  # column 0 is the point itself\n",
+        "the point is its own first neighbour",
+    ),
+    (
+        "knn-squared-distance",
+        "    dist = np.sqrt(np.maximum(((x[:, None, :] - x[None, :, :]) ** 2).sum(-1), 0.0))\n",
+        "    dist = ((x[:, None, :] - x[None, :, :]) ** 2).sum(-1)\n",
+        "squared distances as radii",
+    ),
+    (
+        "pr-strict-inequality",
+        "    precision = (dist <= r_real[None, :]).any(axis=1).mean()\n",
+        "    precision = (dist < r_real[None, :]).any(axis=1).mean()\n",
+        "a point on a ball's boundary counts as outside",
+    ),
+    (
+        "pr-radii-swapped",
+        "    r_real, r_fake = knn_radii(x, k), knn_radii(y, k)\n",
+        "    r_fake, r_real = knn_radii(x, k), knn_radii(y, k)\n",
+        "precision uses the fakes' balls and recall the reals'",
+    ),
+    (
+        "pr-all-instead-of-any",
+        "    recall = (dist.T <= r_fake[None, :]).any(axis=1).mean()\n",
+        "    recall = (dist.T <= r_fake[None, :]).mean()\n",
+        "the share of all (real, fake) pairs instead of the share of covered reals",
+    ),
+]
