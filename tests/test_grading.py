@@ -235,6 +235,7 @@ VICTIM_AUTOGRADER = textwrap.dedent(
 FAULTS = textwrap.dedent(
     """\
     import os
+    import time
 
     import torch
 
@@ -247,8 +248,10 @@ FAULTS = textwrap.dedent(
         os._exit(0)
 
 
-    def allocate(gib):
-        return torch.ones(int(gib * 2**30), dtype=torch.uint8)
+    def allocate(gib, hold_s=0):
+        memory = torch.ones(int(gib * 2**30), dtype=torch.uint8)
+        time.sleep(hold_s)
+        return memory
 
 
     def spin():
@@ -361,6 +364,24 @@ def test_a_test_over_the_memory_limit_fails_with_the_limit_in_its_message(faulty
     )
     run = pytest_run(
         faulty_repo, "exercises/test_ex99_faults.py", "-k", "allocate or after", "--memory-limit=2"
+    )
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "1 failed, 1 passed" in run.stdout
+    assert "more than the 2.0 GiB a chapter may use" in run.stdout
+
+
+def test_a_test_over_the_memory_limit_is_stopped_where_no_data_cap_applies(faulty_repo):
+    """On a GPU the data segment is not capped; the process's resident memory is watched instead."""
+    (faulty_repo / "exercises" / "test_ex99_faults.py").write_text(
+        FAULTS_AUTOGRADER.replace("ex.allocate(64)", "ex.allocate(3, hold_s=30)")
+    )
+    run = pytest_run(
+        faulty_repo,
+        "exercises/test_ex99_faults.py",
+        "-k",
+        "allocate or after",
+        "--memory-limit=2",
+        "--device=meta",
     )
     assert run.returncode == 1, run.stdout + run.stderr
     assert "1 failed, 1 passed" in run.stdout

@@ -30,7 +30,7 @@ from ganedu.grading.journal import CRASH, MEMORY, TIMEOUT, memory_message, run_c
 PARALLEL_CHAPTERS = 2
 GRACE_S = 10.0  # past its time limit, a test that pytest-timeout could not interrupt is killed
 START_LIMIT_S = 120.0  # a child that runs no test for this long (collection hung) is killed
-POLL_S = 0.02
+POLL_S = 0.05
 # The only pytest plugins a chapter's process loads (others, such as nbval, cost seconds to import).
 _PLUGINS = [name for name in ("pytest_timeout",) if name in sys.modules]
 
