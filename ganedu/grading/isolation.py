@@ -30,6 +30,7 @@ from ganedu.grading.journal import CRASH, MEMORY, TIMEOUT, memory_message, run_c
 PARALLEL_CHAPTERS = 2
 GRACE_S = 10.0  # past its time limit, a test that pytest-timeout could not interrupt is killed
 START_LIMIT_S = 120.0  # a child that runs no test for this long (collection hung) is killed
+EXIT_LIMIT_S = 5.0  # a child still alive this long after its last report (a learner's thread?) is killed
 POLL_S = 0.05
 # The only pytest plugins a chapter's process loads (others, such as nbval, cost seconds to import).
 _PLUGINS = [name for name in ("pytest_timeout",) if name in sys.modules]
@@ -156,7 +157,7 @@ class ChapterRun:
         limit = time_limit(self.items[self.running]) if self.running else None
         if self.running and limit is not None and now - self.since > limit + GRACE_S:
             self._kill(TIMEOUT, f"the test ran past its {limit:g} s time limit and did not stop")
-        elif not self.running and now - self.since > START_LIMIT_S:
+        elif not self.running and now - self.since > (EXIT_LIMIT_S if self.saw_finish else START_LIMIT_S):
             self._kill(CRASH, f"the chapter's grading process ran no test for {START_LIMIT_S:g} s")
         elif self.plugin.memory_limit and _resident_bytes(self.process.pid) > self.plugin.memory_limit:
             self._kill(MEMORY, memory_message(self.plugin.memory_limit))

@@ -81,7 +81,10 @@ def run_chapter(args: list[str], journal: str, log: str, cwd: str, memory_limit:
         _, hard = resource.getrlimit(resource.RLIMIT_DATA)
         limit = memory_limit if hard == resource.RLIM_INFINITY else min(memory_limit, hard)
         resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
-    sys.exit(int(pytest.main(args, plugins=[JournalWriter(journal, memory_limit)])))
+    code = pytest.main(args, plugins=[JournalWriter(journal, memory_limit)])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(int(code))  # without waiting for threads or exit handlers a learner's code left behind
 
 
 def memory_message(memory_limit: int | None) -> str:
