@@ -358,6 +358,19 @@ def test_pytest_reports_a_test_that_ends_its_process_as_failed_and_never_succeed
     assert "FAILED exercises/test_ex99_faults.py::test_crash" in run.stdout and "os._exit" in run.stdout
 
 
+def test_a_learner_calling_pytest_exit_with_status_0_fails_the_rest_of_its_chapter(faulty_repo):
+    exercises = faulty_repo / "exercises"
+    (exercises / "ex96_quitter.py").write_text(
+        "import pytest\n\n\ndef double(x):\n    pytest.exit('all good', 0)\n"
+    )
+    autograder = PATCHER_AUTOGRADER.replace("ex97_patcher", "ex96_quitter")
+    (exercises / "test_ex96_quitter.py").write_text(autograder + "\n\ntest_again = test_double_doubles\n")
+    run = pytest_run(faulty_repo, "exercises/test_ex96_quitter.py", "exercises/test_ex97_patcher.py")
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "1 failed, 1 passed, 1 error" in run.stdout  # the running test, the patcher's, the next one
+    assert "test_ex96_quitter.py::test_again - Failed: Exit: all good" in run.stdout
+
+
 def test_a_test_over_the_memory_limit_fails_with_the_limit_in_its_message(faulty_repo):
     (faulty_repo / "exercises" / "test_ex99_faults.py").write_text(
         FAULTS_AUTOGRADER.replace("ex.allocate(64)", "ex.allocate(3)")

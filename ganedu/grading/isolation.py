@@ -85,6 +85,7 @@ class ChapterRun:
     since: float = 0.0
     offset: int = 0
     saw_finish: bool = False
+    stopped: str = ""
     killed_for: tuple[str, str] | None = None
 
     def start(self) -> None:
@@ -111,7 +112,7 @@ class ChapterRun:
         )
         self.process.start()
         self.running, self.phases, self.since, self.offset = None, [], time.monotonic(), 0
-        self.saw_finish, self.killed_for = False, None
+        self.saw_finish, self.stopped, self.killed_for = False, "", None
 
     def poll(self) -> None:
         """Read what the child journaled since the last poll; handle its end or stop it."""
@@ -148,6 +149,8 @@ class ChapterRun:
                 self.finished.add(report.nodeid)
                 self.running = None
                 self.since = time.monotonic()
+        elif kind == "stopped":
+            self.stopped = event["reason"]
         elif kind == "finish":
             self.saw_finish = True
 
@@ -170,6 +173,14 @@ class ChapterRun:
         """Report the running test as failed with why its process ended; run the rest again."""
         remaining = [nodeid for nodeid in self.items if nodeid not in self.finished]
         if not remaining:
+            self.done = True
+            return
+        if self.stopped:  # pytest.exit: the same would happen again, so no new process
+            running = self.running
+            for nodeid in remaining:
+                if nodeid != running:
+                    self.relay.append(("start", self.items[nodeid]))
+                self._fail(self.items[nodeid], self.phases if nodeid == running else [], "", self.stopped)
             self.done = True
             return
         name, message = self.killed_for or (CRASH, _exit_reason(exitcode, self.log))

@@ -9,6 +9,7 @@ which one was running::
 
     {"event": "start", "nodeid": "exercises/test_ex01_gan_basics.py::test_x"}
     {"event": "report", "report": {...}}    # setup, call, teardown: pytest's own serialisation
+    {"event": "stopped", "reason": "Exit: ..."}   # pytest.exit or Ctrl-C ended the session early
     {"event": "finish"}
 
 A failed report carries ``exception_name`` and ``exception_message`` (its first line). Three
@@ -142,6 +143,11 @@ class JournalWriter:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         data = self.config.hook.pytest_report_to_serializable(config=self.config, report=report)
         self._write(event="report", report=data)
+
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo) -> None:
+        """``pytest.exit(...)`` (``--device cuda`` without a GPU) or Ctrl-C: no other test will run."""
+        message = getattr(excinfo.value, "msg", "") or str(excinfo.value)
+        self._write(event="stopped", reason=f"{excinfo.typename}: {message}".rstrip(": "))
 
     def pytest_sessionfinish(self) -> None:
         self._write(event="finish")
