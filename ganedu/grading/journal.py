@@ -91,7 +91,7 @@ def run_chapter(args: list[str], journal: str, log: str, cwd: str, memory_limit:
 def memory_message(memory_limit: int | None) -> str:
     """What a learner reads when a test needed more memory than grading allows."""
     limit = f"the {memory_limit / GIB:.1f} GiB" if memory_limit else "the memory"
-    return f"the test used more than {limit} a chapter may use while it is graded"
+    return f"the test needed more than {limit} a chapter may use while it is graded"
 
 
 class JournalWriter:
