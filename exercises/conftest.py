@@ -5,6 +5,12 @@ grades the reference solutions in ``solutions/``. ``--device cuda`` runs the tes
 Every test has a time limit of 60 s unless it says otherwise (``@pytest.mark.timeout(N)``),
 so an exercise that loops forever fails instead of hanging the grader.
 
+Each test file is graded in a Python process of its own (two at a time), so nothing one
+chapter's file does (patching ``torch.allclose``, a float64 default dtype, ``os._exit``) can
+change another chapter's grades. A test whose process dies fails alone, with the reason
+(crashed, timed out, out of memory); the rest of its chapter runs again without it. A chapter
+may use 40% of the machine's memory (``--memory-limit GIB`` to change it).
+
 A test module gets the exercise it grades as a fixture::
 
     from conftest import exercise_fixture
@@ -30,6 +36,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from ganedu.grading import isolation, journal
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_TIMEOUT_S = 60
 MUTANTS_ENV = "GANEDU_MUTANTS"
@@ -41,10 +49,27 @@ def pytest_addoption(parser):
         "--solutions", action="store_true", help="grade solutions/ instead of the exercises in exercises/"
     )
     group.addoption("--device", default="cpu", help="device the tests run on: cpu (default), cuda, mps")
+    group.addoption(
+        "--memory-limit",
+        type=float,
+        default=None,
+        metavar="GIB",
+        help="memory one chapter's tests may use, in GiB (default: 40%% of this machine's)",
+    )
 
 
 def pytest_configure(config):
-    torch.set_num_threads(min(2, torch.get_num_threads()))
+    if journal.in_chapter_process():  # two chapters run at once: two threads each from four cores
+        torch.set_num_threads(max(1, min(2, torch.get_num_threads() // isolation.PARALLEL_CHAPTERS)))
+        return
+    device = config.getoption("--device")
+    gib = config.getoption("--memory-limit")
+    isolation.configure(
+        config,
+        chapter_args=[f"--device={device}", *(["--solutions"] if config.getoption("--solutions") else [])],
+        memory_limit=int(gib * journal.GIB) if gib else journal.default_memory_limit(),
+        cap_data=torch.device(device).type == "cpu",
+    )
 
 
 def pytest_collection_modifyitems(config, items):
@@ -122,5 +147,10 @@ def device(request) -> torch.device:
 
 @pytest.fixture(autouse=True)
 def _seeded():
-    """Every test starts from the same random state, so a grade never depends on test order."""
+    """Every test starts from the same random state, default dtype and grad mode, so a grade
+    never depends on test order or on what an earlier test's exercise code left behind."""
     torch.manual_seed(0)
+    dtype, grad = torch.get_default_dtype(), torch.is_grad_enabled()
+    yield
+    torch.set_default_dtype(dtype)
+    torch.set_grad_enabled(grad)

@@ -1,6 +1,8 @@
 """Stub generation and the in-notebook check: what a learner sees, and that it never raises."""
 
 import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -141,8 +143,8 @@ def test_check_shows_stubs_as_not_yet_implemented_and_wrong_answers_with_their_m
     assert by_name["test_double_doubles"].exception == "AssertionError"
     assert by_name["test_double_doubles"].message.startswith("expected 6, got 4")
     assert by_name["test_area_multiplies"].status == "passed"
-    assert by_name["test_hang_returns"].status == "failed"
-    assert "Timeout" in by_name["test_hang_returns"].message
+    assert by_name["test_hang_returns"].status == "timed out"
+    assert by_name["test_hang_returns"].message == "the test ran past its 2 s time limit"
     assert "expected 6, got 4" in report._repr_html_() and "expected 6, got 4" in repr(report)
 
 
@@ -162,3 +164,246 @@ def test_check_of_an_unknown_exercise_says_which_exist(tiny_repo):
 def test_repository_root_is_found_from_a_subfolder(tiny_repo):
     (tiny_repo / "course").mkdir()
     assert grading.repository_root(tiny_repo / "course") == tiny_repo
+
+
+# ------------------------------------------------------------------ isolation of chapters
+
+PATCHER = textwrap.dedent(
+    """\
+    import math
+
+    import torch
+    import torch.testing
+
+    torch.allclose = lambda *args, **kwargs: True
+    math.isclose = lambda *args, **kwargs: True
+    torch.testing.assert_close = lambda *args, **kwargs: None
+    torch.set_default_dtype(torch.float64)
+    torch.set_grad_enabled(False)
+
+
+    def double(x):
+        return x + x
+    """
+)
+
+PATCHER_AUTOGRADER = textwrap.dedent(
+    """\
+    from conftest import exercise_fixture
+
+    ex = exercise_fixture("ex97_patcher")
+
+
+    def test_double_doubles(ex):
+        assert ex.double(3) == 6
+    """
+)
+
+VICTIM = "import torch\n\n\ndef double(x):\n    return x + 1\n\n\ndef ones():\n    return torch.ones(2)\n"
+
+VICTIM_AUTOGRADER = textwrap.dedent(
+    """\
+    import math
+
+    import torch
+    from conftest import exercise_fixture
+
+    ex = exercise_fixture("ex98_victim")
+
+
+    def test_allclose_sees_a_wrong_answer(ex):
+        assert torch.allclose(ex.double(torch.tensor(3.0)), torch.tensor(6.0))
+
+
+    def test_isclose_sees_a_wrong_answer(ex):
+        assert math.isclose(ex.double(3.0), 6.0)
+
+
+    def test_assert_close_sees_a_wrong_answer(ex):
+        torch.testing.assert_close(ex.double(torch.tensor(3.0)), torch.tensor(6.0))
+
+
+    def test_default_dtype_is_float32(ex):
+        assert ex.ones().dtype == torch.float32
+
+
+    def test_gradients_are_on(ex):
+        assert torch.is_grad_enabled()
+    """
+)
+
+FAULTS = textwrap.dedent(
+    """\
+    import os
+    import time
+
+    import torch
+
+
+    def double(x):
+        return x + x
+
+
+    def crash():
+        os._exit(0)
+
+
+    def allocate(gib, hold_s=0):
+        memory = torch.ones(int(gib * 2**30), dtype=torch.uint8)
+        time.sleep(hold_s)
+        return memory
+
+
+    def spin():
+        while True:
+            pass
+    """
+)
+
+FAULTS_AUTOGRADER = textwrap.dedent(
+    """\
+    import pytest
+    from conftest import exercise_fixture
+
+    ex = exercise_fixture("ex99_faults")
+
+
+    def test_before_the_faults(ex):
+        assert ex.double(2) == 4
+
+
+    def test_crash(ex):
+        ex.crash()
+
+
+    def test_allocate_64_gib(ex):
+        ex.allocate(64)
+
+
+    @pytest.mark.timeout(1)
+    def test_spin(ex):
+        ex.spin()
+
+
+    def test_after_the_faults(ex):
+        assert ex.double(3) == 6
+    """
+)
+
+
+@pytest.fixture
+def faulty_repo(tmp_path):
+    """Three chapters: one whose file patches libraries and global state when imported, one that
+    those patches would turn from failing to passing, and one whose tests crash, hog memory and hang."""
+    (tmp_path / "solutions").mkdir()
+    (tmp_path / "exercises").mkdir()
+    shutil.copy(ROOT / "exercises" / "conftest.py", tmp_path / "exercises" / "conftest.py")
+    chapters = {
+        "ex97_patcher": (PATCHER, PATCHER_AUTOGRADER),
+        "ex98_victim": (VICTIM, VICTIM_AUTOGRADER),
+        "ex99_faults": (FAULTS, FAULTS_AUTOGRADER),
+    }
+    for name, (learner, autograder) in chapters.items():
+        (tmp_path / "exercises" / f"{name}.py").write_text(learner)
+        (tmp_path / "exercises" / f"test_{name}.py").write_text(autograder)
+    return tmp_path
+
+
+def pytest_run(root: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_learner_file_that_patches_libraries_cannot_change_another_chapters_grades(faulty_repo):
+    results = grading.run_autograder(["ex97_patcher", "ex98_victim"], root=faulty_repo)
+    outcomes = {r.name: r.outcome for r in results}
+    assert outcomes == {
+        "test_double_doubles": "passed",
+        "test_allclose_sees_a_wrong_answer": "failed",
+        "test_isclose_sees_a_wrong_answer": "failed",
+        "test_assert_close_sees_a_wrong_answer": "failed",
+        "test_default_dtype_is_float32": "passed",
+        "test_gradients_are_on": "passed",
+    }
+
+
+def test_a_crash_a_memory_hog_and_a_hang_fail_alone_and_the_other_tests_report(faulty_repo):
+    report = grading.check("ex99_faults", root=faulty_repo)
+    by_name = {r.name: r for r in report.results}
+    assert {name: r.status for name, r in by_name.items()} == {
+        "test_before_the_faults": "passed",
+        "test_crash": "crashed",
+        "test_allocate_64_gib": "out of memory",
+        "test_spin": "timed out",
+        "test_after_the_faults": "passed",
+    }
+    assert "exit status 0" in by_name["test_crash"].message and "os._exit" in by_name["test_crash"].message
+    assert "GiB a chapter may use" in by_name["test_allocate_64_gib"].message
+    assert by_name["test_spin"].message == "the test ran past its 1 s time limit"
+    assert report.summary() == "ex99_faults: 2/5 tests passed"
+    table = repr(report)
+    for words in ("crashed", "out of memory", "timed out", "os._exit", "GiB", "time limit"):
+        assert words in table and words in report._repr_html_()
+
+
+def test_pytest_reports_a_test_that_ends_its_process_as_failed_and_never_succeeds(faulty_repo):
+    run = pytest_run(faulty_repo, "exercises/test_ex99_faults.py", "-k", "not allocate and not spin")
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "1 failed, 2 passed" in run.stdout
+    assert "FAILED exercises/test_ex99_faults.py::test_crash" in run.stdout and "os._exit" in run.stdout
+
+
+def test_a_learner_calling_pytest_exit_with_status_0_fails_the_rest_of_its_chapter(faulty_repo):
+    exercises = faulty_repo / "exercises"
+    (exercises / "ex96_quitter.py").write_text(
+        "import pytest\n\n\ndef double(x):\n    pytest.exit('all good', 0)\n"
+    )
+    autograder = PATCHER_AUTOGRADER.replace("ex97_patcher", "ex96_quitter")
+    (exercises / "test_ex96_quitter.py").write_text(autograder + "\n\ntest_again = test_double_doubles\n")
+    run = pytest_run(faulty_repo, "exercises/test_ex96_quitter.py", "exercises/test_ex97_patcher.py")
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "1 failed, 1 passed, 1 error" in run.stdout  # the running test, the patcher's, the next one
+    assert "test_ex96_quitter.py::test_again - Failed: Exit: all good" in run.stdout
+
+
+def test_a_test_over_the_memory_limit_fails_with_the_limit_in_its_message(faulty_repo):
+    (faulty_repo / "exercises" / "test_ex99_faults.py").write_text(
+        FAULTS_AUTOGRADER.replace("ex.allocate(64)", "ex.allocate(3)")
+    )
+    run = pytest_run(
+        faulty_repo, "exercises/test_ex99_faults.py", "-k", "allocate or after", "--memory-limit=2"
+    )
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "1 failed, 1 passed" in run.stdout
+    assert "more than the 2.0 GiB a chapter may use" in run.stdout
+
+
+def test_a_test_over_the_memory_limit_is_stopped_where_no_data_cap_applies(faulty_repo):
+    """On a GPU the data segment is not capped; the process's resident memory is watched instead."""
+    (faulty_repo / "exercises" / "test_ex99_faults.py").write_text(
+        FAULTS_AUTOGRADER.replace("ex.allocate(64)", "ex.allocate(3, hold_s=30)")
+    )
+    run = pytest_run(
+        faulty_repo,
+        "exercises/test_ex99_faults.py",
+        "-k",
+        "allocate or after",
+        "--memory-limit=2",
+        "--device=meta",
+    )
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "1 failed, 1 passed" in run.stdout
+    assert "more than the 2.0 GiB a chapter may use" in run.stdout
+
+
+def test_the_grading_command_line_prints_one_table_per_exercise_and_no_traceback(faulty_repo):
+    command = [sys.executable, "-m", "ganedu.grading", "grade", "ex98_victim", "ex42_none"]
+    run = subprocess.run(command, cwd=faulty_repo, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    assert run.stderr.startswith("error: no autograder for ex42_none")
+    assert grading.main(["grade", "ex98_victim", "--root", str(faulty_repo)]) == 1

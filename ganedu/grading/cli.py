@@ -1,0 +1,71 @@
+"""``python -m ganedu.grading``: write the stubs, grade exercises from a shell."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ganedu.errors import GaneduError
+from ganedu.grading.autograder import _run_pytest, run_autograder
+from ganedu.grading.report import Report
+from ganedu.grading.stubs import exercise_names, expected_stubs, repository_root, write_stubs
+
+
+def main(argv: list[str] | None = None, prog: str = "python -m ganedu.grading") -> int:
+    """Run the grading command line; returns the exit status (1 for a test that did not pass,
+    or a one-line error on stderr for anything expected: a broken marker, an unknown exercise)."""
+    parser = argparse.ArgumentParser(prog=prog, description="Exercise stubs and their autograders.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    stubs = sub.add_parser("make-stubs", help="write exercises/exNN_*.py from solutions/exNN_*.py")
+    stubs.add_argument("--check", action="store_true", help="only report stubs that are out of date")
+    stubs.add_argument("--root", type=Path, default=None)
+    grade = sub.add_parser("grade", help="grade exercises and print a table per exercise")
+    grade.add_argument("names", nargs="*", help="exercise names; all when none is given")
+    grade.add_argument("--solutions", action="store_true", help="grade solutions/ instead")
+    grade.add_argument("--device", default="cpu")
+    grade.add_argument("--root", type=Path, default=None)
+    run = sub.add_parser("pytest", help="run pytest here and write its results as JSON (used by grade)")
+    run.add_argument("json_path")
+    run.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+
+    if args.command == "pytest":
+        rest = args.pytest_args[1:] if args.pytest_args[:1] == ["--"] else args.pytest_args
+        return _run_pytest(rest, args.json_path)
+    try:
+        return _make_stubs(args) if args.command == "make-stubs" else _grade(args)
+    except GaneduError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+
+
+def _make_stubs(args: argparse.Namespace) -> int:
+    root = args.root or repository_root()
+    if args.check:
+        stale = [p for p, text in expected_stubs(root).items() if not p.is_file() or p.read_text() != text]
+        for path in stale:
+            print(f"out of date: {path.relative_to(root)}")
+        return 1 if stale else 0
+    for path in write_stubs(root):
+        print(f"wrote {path.relative_to(root)}")
+    return 0
+
+
+def _grade(args: argparse.Namespace) -> int:
+    root = args.root or repository_root()
+    known = exercise_names(root)
+    unknown = [n for n in args.names if not (root / "exercises" / f"test_{n}.py").is_file()]
+    if unknown:
+        raise GaneduError(
+            f"no autograder for {', '.join(unknown)} in {root}/exercises (exercises: {', '.join(known)})"
+        )
+    names = args.names or known
+    results = run_autograder(names, solutions=args.solutions, device=args.device, root=root)
+    for name in names:
+        mine = [r for r in results if Path(r.nodeid.split("::")[0]).stem == f"test_{name}"]
+        print(Report(name, mine))
+    others = [r for r in results if Path(r.nodeid.split("::")[0]).stem not in {f"test_{n}" for n in names}]
+    if others:
+        print(Report("other", others))
+    return 0 if results and all(r.outcome == "passed" for r in results) else 1
