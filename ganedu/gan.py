@@ -201,8 +201,9 @@ class GAN:
 
     def train_step(self, data, batch_size: int) -> dict[str, Tensor]:
         """``n_critic`` D updates on batches drawn from ``data``, one G update, then the EMA update."""
-        if self.custom_step is not None:
+        if self.custom_step is not None:  # a learner's step returns Python floats
             logs = self.custom_step(self, data, batch_size)
+            logs = {k: torch.as_tensor(v, dtype=torch.float32, device=self.device) for k, v in logs.items()}
         else:
             logs = {}
             for _ in range(self.n_critic):

@@ -407,3 +407,28 @@ def test_the_grading_command_line_prints_one_table_per_exercise_and_no_traceback
     assert run.returncode == 1 and "Traceback" not in run.stderr
     assert run.stderr.startswith("error: no autograder for ex42_none")
     assert grading.main(["grade", "ex98_victim", "--root", str(faulty_repo)]) == 1
+
+
+def test_use_hands_back_the_reference_until_the_learners_file_passes_then_the_learners(tiny_repo, capsys):
+    ref = grading.use("ex99_tiny", root=tiny_repo)
+    assert not ref.is_learners and ref.double(4) == 8  # the reference solution runs
+    line = capsys.readouterr().out.strip()
+    assert line == ref.implementation
+    assert "the reference solutions/ex99_tiny.py" in line and "fails 3 of 3 tests" in line
+
+    learner = tiny_repo / "exercises" / "ex99_tiny.py"
+    text = learner.read_text()
+    for stub, answer in [
+        (
+            'raise NotImplementedError("double: not implemented yet, see its docstring")',
+            "return 2 * x  # mine",
+        ),
+        ('raise NotImplementedError("Box.area: not implemented yet, see its docstring")', "return w * h"),
+        ('raise NotImplementedError("hang: not implemented yet, see its docstring")', "return None"),
+    ]:
+        assert stub in text
+        text = text.replace(stub, answer)
+    learner.write_text(text)
+    mine = grading.use("ex99_tiny", root=tiny_repo, quiet=True)
+    assert mine.is_learners and "# mine" in Path(mine.__file__).read_text()
+    assert mine.implementation == "training with your exercises/ex99_tiny.py (all 3 tests pass)"

@@ -9,6 +9,7 @@ from ganedu import losses
 from ganedu.callbacks import Checkpointer, History, JsonlLog, SampleGrid
 from ganedu.checkpoint import load_checkpoint, save_checkpoint
 from ganedu.data import ImageBatches
+from ganedu.ema import EMA
 from ganedu.errors import CheckpointError, TrainingDiverged
 from ganedu.gan import GAN
 from ganedu.models import MODELS, RunConfig, build
@@ -172,3 +173,32 @@ def test_mlp_gan_on_toy_points_learns_the_ring_radius():
     train(gan, Points(), steps=400, batch_size=128)
     radius = gan.sample(512).norm(dim=1).mean().item()
     assert abs(radius - 2.0) < 0.4 < abs(radius_before - 2.0), (radius_before, radius)
+
+
+def test_a_learners_step_trains_the_bundle_through_the_one_loop_with_ema_and_logs():
+    gan, data = tiny_dcgan(), tiny_data()
+    calls = []
+
+    def my_step(gan, data, batch_size):  # the shape of a learner's exNN.train_step, adapted
+        real, _ = data.sample(batch_size)
+        z = gan.sample_z(batch_size)
+        loss_d = losses.minimax_d(gan.D(real), gan.D(gan.G(z).detach()))
+        gan.opt_d.zero_grad()
+        loss_d.backward()
+        gan.opt_d.step()
+        loss_g = losses.nonsaturating_g(gan.D(gan.G(z)))
+        gan.opt_g.zero_grad()
+        loss_g.backward()
+        gan.opt_g.step()
+        calls.append(batch_size)
+        return {"loss_d": loss_d.item(), "loss_g": loss_g.item()}
+
+    gan.custom_step = my_step
+    gan.ema = EMA(gan.G, 64)
+    history = History()
+    before = [p.detach().clone() for p in gan.ema.model.parameters()]
+    train(gan, data, steps=3, batch_size=8, callbacks=[history])
+    assert calls == [8, 8, 8] and gan.step == 3
+    assert history.values["step"] == [1, 2, 3] and all(isinstance(v, float) for v in history.values["loss_d"])
+    assert gan.ema.images_seen == 24
+    assert any(not torch.equal(a, p) for a, p in zip(before, gan.ema.model.parameters(), strict=True))

@@ -12,7 +12,8 @@ test that crashes, hangs or needs too much memory fails alone while the others s
 
 In a notebook, :func:`check` runs one exercise's autograder (``exercises/test_<name>.py``)
 against the learner's file and shows a table; it never raises, so a notebook runs on while
-its exercises are still stubs.
+its exercises are still stubs. :func:`use` hands a notebook the learner's module once it passes
+(else the reference solution, saying which tests still fail), so the chapter trains with it.
 """
 
 from ganedu.grading.autograder import GradingError, TestResult, run_autograder
@@ -29,6 +30,7 @@ from ganedu.grading.stubs import (
     repository_root,
     write_stubs,
 )
+from ganedu.grading.use import use
 
 __all__ = [
     "BEGIN",
@@ -45,5 +47,6 @@ __all__ = [
     "make_stub",
     "repository_root",
     "run_autograder",
+    "use",
     "write_stubs",
 ]
