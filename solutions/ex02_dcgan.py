@@ -11,6 +11,40 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+HINTS = {
+    "build_generator": [
+        "Start from z as a 1×1 image; each transposed convolution with kernel 4, stride 2, padding 1 "
+        "doubles the size (the first, with stride 1 and no padding, makes 4×4 from 1×1). BatchNorm "
+        "and ReLU after every layer but the last, which ends in Tanh for images in [-1, 1].",
+        "nn.ConvTranspose2d(nz, ngf * 4, 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * 4), nn.ReLU(True), "
+        "... , nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh()",
+    ],
+    "build_discriminator": [
+        "The mirror image: convolutions with kernel 4, stride 2, padding 1 halve the size; LeakyReLU(0.2); "
+        "no BatchNorm on the input layer; the last 4×4 convolution leaves one number per image, a logit "
+        "(no Sigmoid).",
+        "nn.Conv2d(nc, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True), ..., "
+        "nn.Conv2d(ndf * 4, 1, 4, 1, 0, bias=False), nn.Flatten(0)",
+    ],
+    "init_weights": [
+        "Called on every module by net.apply: check the module's type; convolutions (transposed too) "
+        "get N(0, 0.02) weights, BatchNorm N(1, 0.02) scales and zero shifts.",
+        "if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)): nn.init.normal_(module.weight, 0.0, 0.02)",
+    ],
+    "train_step": [
+        "Two phases in order. D's phase must not send gradients into G: the fakes it sees are detached. "
+        "Each phase zeroes its own optimizer's gradients before its backward.",
+        "loss_d = F.softplus(-D(real)).mean() + F.softplus(D(fake.detach())).mean(); ...; "
+        "loss_g = F.softplus(-D(fake)).mean()",
+    ],
+    "smoothed_discriminator_loss": [
+        "One-sided: only the real targets become 0.9; the fake targets stay 0. On logits, the binary "
+        "cross-entropy with a soft target is a weighted sum of two softplus terms.",
+        "F.binary_cross_entropy_with_logits(real_logits, torch.full_like(real_logits, real_target)) "
+        "+ F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))",
+    ],
+}
+
 
 def build_generator(nz: int = 100, ngf: int = 64, nc: int = 1) -> nn.Sequential:
     r"""The 32×32 DCGAN generator as an ``nn.Sequential`` from z (B, nz, 1, 1) to images (B, nc, 32, 32).

@@ -10,6 +10,45 @@ from __future__ import annotations
 import numpy as np
 from scipy import linalg
 
+HINTS = {
+    "frechet_distance_from_stats": [
+        "Three terms: the squared distance of the means, the traces of both covariances, and minus "
+        "twice the trace of the matrix square root of their product. The root can come back with a "
+        "tiny imaginary part from rounding: keep the real part.",
+        "covmean = np.real(linalg.sqrtm(sigma1 @ sigma2)); "
+        "diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2 * np.trace(covmean)",
+    ],
+    "feature_statistics": [
+        "One row per image: the mean over rows, and the covariance of the columns with N - 1 in the "
+        "denominator (the unbiased estimate).",
+        "x.mean(axis=0), np.cov(x, rowvar=False, ddof=1)",
+    ],
+    "inception_score": [
+        "The marginal p(y) is the mean of the rows; each image contributes KL(p(y|x) || p(y)); the "
+        "score is exp of the mean KL. Guard the logs against zeros.",
+        "kl = (p * (np.log(p + 1e-12) - np.log(marginal + 1e-12))).sum(axis=1); np.exp(kl.mean())",
+    ],
+    "polynomial_kernel": [
+        "All pairs at once with one matrix product; d is the feature dimension.",
+        "(x @ y.T / x.shape[1] + 1.0) ** 3",
+    ],
+    "mmd2_unbiased": [
+        "Unbiased: the within-set averages leave out the diagonal (a point compared with itself), so "
+        "they divide by m(m - 1); the cross term keeps every pair.",
+        "(k_xx.sum() - np.trace(k_xx)) / (m * (m - 1)) + (k_yy.sum() - np.trace(k_yy)) / (n * (n - 1)) "
+        "- 2 * k_xy.mean()",
+    ],
+    "knn_radii": [
+        "Sort each row of the pairwise distance matrix: column 0 is the point itself (distance 0).",
+        "np.sort(dist, axis=1)[:, k]",
+    ],
+    "precision_recall": [
+        "Precision: the share of fakes inside at least one real point's k-NN ball; recall: the share "
+        "of reals inside at least one fake's ball. A point on the ball's edge is inside.",
+        "precision = (dist <= r_real[None, :]).any(axis=1).mean() with dist of shape (n fake, m real)",
+    ],
+}
+
 
 def frechet_distance_from_stats(
     mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray

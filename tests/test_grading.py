@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from ganedu import grading
+from ganedu.errors import GaneduError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -432,3 +433,34 @@ def test_use_hands_back_the_reference_until_the_learners_file_passes_then_the_le
     mine = grading.use("ex99_tiny", root=tiny_repo, quiet=True)
     assert mine.is_learners and "# mine" in Path(mine.__file__).read_text()
     assert mine.implementation == "training with your exercises/ex99_tiny.py (all 3 tests pass)"
+
+
+def test_hints_are_read_without_running_the_file_and_fold_level_by_level(tmp_path):
+    (tmp_path / "exercises").mkdir()
+    (tmp_path / "exercises" / "ex98_hinted.py").write_text(
+        'raise SystemExit("importing the learner file would stop here")\n'
+        'HINTS = {"double": ["Think of addition.", "return x + x"], "half": ["Divide."]}\n'
+    )
+    shown = grading.hints("ex98_hinted", root=tmp_path)
+    assert shown.hints == {"double": ["Think of addition.", "return x + x"], "half": ["Divide."]}
+    page = shown._repr_html_()
+    assert (
+        page.index("hint 1: a nudge") < page.index("Think of addition.") < page.index("hint 2: the key line")
+    )
+    assert page.count("<details") == 3
+    assert "hint 2 (the key line): return x + x" in repr(
+        grading.hints("ex98_hinted", "double", root=tmp_path)
+    )
+    with pytest.raises(GaneduError, match="hints for: double, half"):
+        grading.hints("ex98_hinted", "triple", root=tmp_path)
+
+
+@pytest.mark.parametrize("name", grading.exercise_names(ROOT))
+def test_every_chapter_has_hints_for_functions_it_defines(name):
+    found = grading.hints(name, root=ROOT).hints
+    source = (ROOT / "solutions" / f"{name}.py").read_text()
+    assert found, f"solutions/{name}.py has no HINTS"
+    for function in found:
+        assert f"def {function.split('.')[-1]}(" in source, (
+            f"hints for {function!r}, which {name} does not define"
+        )

@@ -18,6 +18,7 @@ its exercises are still stubs. :func:`use` hands a notebook the learner's module
 
 from ganedu.grading.autograder import GradingError, TestResult, run_autograder
 from ganedu.grading.cli import main
+from ganedu.grading.hints import hints
 from ganedu.grading.report import Report, check
 from ganedu.grading.stubs import (
     BEGIN,
@@ -42,6 +43,7 @@ __all__ = [
     "TestResult",
     "check",
     "exercise_names",
+    "hints",
     "expected_stubs",
     "main",
     "make_stub",
