@@ -461,6 +461,5 @@ def test_every_chapter_has_hints_for_functions_it_defines(name):
     source = (ROOT / "solutions" / f"{name}.py").read_text()
     assert found, f"solutions/{name}.py has no HINTS"
     for function in found:
-        assert f"def {function.split('.')[-1]}(" in source, (
-            f"hints for {function!r}, which {name} does not define"
-        )
+        defined = any(f"{kind} {function.split('.')[-1]}" in source for kind in ("def", "class"))
+        assert defined, f"hints for {function!r}, which {name} does not define"
