@@ -154,3 +154,30 @@ def _seeded():
     yield
     torch.set_default_dtype(dtype)
     torch.set_grad_enabled(grad)
+
+
+# ------------------------------------------------------- shared by the graders of training steps
+
+
+class CountingSGD(torch.optim.SGD):
+    """SGD that counts its steps (``steps``) and calls ``on_step()``, if given, before each."""
+
+    def __init__(self, params, lr, on_step=None):
+        super().__init__(params, lr)
+        self.steps, self.on_step = 0, on_step
+
+    def step(self, closure=None):
+        self.steps += 1
+        if self.on_step is not None:
+            self.on_step()
+        return super().step(closure)
+
+
+def max_difference(a, b) -> float:
+    """The largest absolute difference between two networks' parameters."""
+    return max((p - q).abs().max().item() for p, q in zip(a.parameters(), b.parameters(), strict=True))
+
+
+def max_gap(a: dict, b: dict) -> float:
+    """The largest absolute difference between two state dicts with the same keys."""
+    return max((a[k] - b[k]).abs().max().item() for k in a)

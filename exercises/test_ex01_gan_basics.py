@@ -5,7 +5,7 @@ import math
 
 import torch
 import torch.nn.functional as F
-from conftest import exercise_fixture
+from conftest import exercise_fixture, max_difference
 from torch import nn
 
 from ganedu.data import toy_mixture
@@ -289,10 +289,6 @@ def two_steps(ex, lr=0.5):
         "D_ref": D_ref,
         "expected": expected,
     }
-
-
-def max_difference(a, b):
-    return max((p - q).abs().max().item() for p, q in zip(a.parameters(), b.parameters(), strict=True))
 
 
 def test_train_step_steps_each_optimizer_once_per_call(ex):

@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import exercise_fixture
+from conftest import CountingSGD, exercise_fixture, max_difference
 from torch import nn
 
 from ganedu.nets import count_parameters
@@ -171,16 +171,6 @@ def reference_step(G, D, real, z, lr):
     return loss_d.item(), loss_g.item()
 
 
-class CountingSGD(torch.optim.SGD):
-    def __init__(self, params, lr):
-        super().__init__(params, lr)
-        self.steps = 0
-
-    def step(self, closure=None):
-        self.steps += 1
-        return super().step(closure)
-
-
 def run_both(ex, lr=0.5):
     G, D = tiny_pair()
     G_ref, D_ref = copy.deepcopy(G), copy.deepcopy(D)
@@ -189,10 +179,6 @@ def run_both(ex, lr=0.5):
     logs = ex.train_step(G, D, opt_g, opt_d, real, z)
     expected = reference_step(G_ref, D_ref, real, z, lr)
     return (G, D, opt_g, opt_d, logs), (G_ref, D_ref, expected)
-
-
-def max_difference(a, b):
-    return max((p - q).abs().max().item() for p, q in zip(a.parameters(), b.parameters(), strict=True))
 
 
 def test_train_step_steps_each_optimizer_once(ex):

@@ -5,7 +5,7 @@ import math
 
 import torch
 import torch.nn.functional as F
-from conftest import exercise_fixture
+from conftest import exercise_fixture, max_difference
 from torch import nn
 
 ex = exercise_fixture("ex03_conditional")
@@ -249,10 +249,6 @@ def two_steps(ex, lr=0.5):
     expected = reference_steps(G_ref, D_ref, data, lr)
     run = {"G": G, "D": D, "opt_g": opt_g, "opt_d": opt_d, "logs": logs, "data": data}
     return {**run, "g_calls": g_calls, "d_calls": d_calls, "fakes": fakes}, (G_ref, D_ref, expected)
-
-
-def max_difference(a, b):
-    return max((p - q).abs().max().item() for p, q in zip(a.parameters(), b.parameters(), strict=True))
 
 
 def test_train_step_generates_with_the_fake_labels(ex):

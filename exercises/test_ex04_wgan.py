@@ -5,7 +5,7 @@ import math
 
 import pytest
 import torch
-from conftest import exercise_fixture
+from conftest import exercise_fixture, max_difference
 from torch import nn
 
 from ganedu.data import TOY_STD, toy_centers, toy_mixture
@@ -308,10 +308,6 @@ def two_steps(ex, lr=0.5):
     expected = reference_steps(G_ref, D_ref, 2, lr)
     run = {"G": G, "D": D, "opt_g": opt_g, "opt_d": opt_d, "next_real": next_real, "sample_z": sample_z}
     return {**run, "logs": logs}, (G_ref, D_ref, expected)
-
-
-def max_difference(a, b):
-    return max((p - q).abs().max().item() for p, q in zip(a.parameters(), b.parameters(), strict=True))
 
 
 def test_train_step_takes_n_critic_critic_steps_per_generator_step(ex):

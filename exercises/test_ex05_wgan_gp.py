@@ -4,7 +4,7 @@ import copy
 
 import pytest
 import torch
-from conftest import exercise_fixture
+from conftest import CountingSGD, exercise_fixture, max_gap
 from torch import nn
 
 ex = exercise_fixture("ex05_wgan_gp")
@@ -263,18 +263,6 @@ class Draws:
         return batch
 
 
-class CountingSGD(torch.optim.SGD):
-    def __init__(self, params, lr, on_step=None):
-        super().__init__(params, lr)
-        self.steps, self.on_step = 0, on_step
-
-    def step(self, closure=None):
-        self.steps += 1
-        if self.on_step is not None:
-            self.on_step()
-        return super().step(closure)
-
-
 def tiny_pair():
     torch.manual_seed(0)
     G = nn.Sequential(nn.Linear(4, 6), nn.Tanh())
@@ -332,10 +320,6 @@ def run_steps(step, calls=2, n_critic=3, gp_weight=2.0, lr=0.2, on_d_step=None):
         "logs": logs,
         "weights": weights,
     }
-
-
-def max_gap(a, b):
-    return max((a[k] - b[k]).abs().max().item() for k in a)
 
 
 def test_train_step_returns_python_floats(ex):

@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import exercise_fixture
+from conftest import CountingSGD, exercise_fixture, max_gap
 from torch import nn
 
 from ganedu import losses
@@ -152,18 +152,6 @@ def tiny_pair():
     return G, D
 
 
-class CountingSGD(torch.optim.SGD):
-    def __init__(self, params, lr, on_step=None):
-        super().__init__(params, lr)
-        self.steps, self.on_step = 0, on_step
-
-    def step(self, closure=None):
-        self.steps += 1
-        if self.on_step is not None:
-            self.on_step()
-        return super().step(closure)
-
-
 def reference_step(G, D, opt_g, opt_d, real, z, d_loss, g_loss):
     fake = G(z)
     loss_d = d_loss(D(real), D(fake.detach()))
@@ -189,10 +177,6 @@ def run_steps(step, pair, calls=2, lr=0.3, on_d_step=None):
         logs.append(step(G, D, opt_g, opt_d, real, z, d_loss, g_loss))
         weights.append((copy.deepcopy(G.state_dict()), copy.deepcopy(D.state_dict())))
     return {"opt_g": opt_g, "opt_d": opt_d, "logs": logs, "weights": weights}
-
-
-def max_gap(a, b):
-    return max((a[k] - b[k]).abs().max().item() for k in a)
 
 
 def test_train_step_returns_python_floats_and_steps_each_optimizer_once(ex):

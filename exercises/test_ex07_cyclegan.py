@@ -4,7 +4,7 @@ import copy
 
 import pytest
 import torch
-from conftest import exercise_fixture
+from conftest import CountingSGD, exercise_fixture
 from torch import nn
 
 ex = exercise_fixture("ex07_cyclegan")
@@ -201,16 +201,6 @@ class PassThroughPool:
 
     def query(self, images):
         return images
-
-
-class CountingSGD(torch.optim.SGD):
-    def __init__(self, params, lr):
-        super().__init__(params, lr)
-        self.steps = 0
-
-    def step(self, closure=None):
-        self.steps += 1
-        return super().step(closure)
 
 
 def patch_discriminator():

@@ -5,7 +5,7 @@ import copy
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import exercise_fixture
+from conftest import CountingSGD, exercise_fixture, max_gap
 from torch import nn
 
 ex = exercise_fixture("ex08_stylegan")
@@ -263,18 +263,6 @@ class TinyStyleGenerator(nn.Module):
         return torch.tanh(sum(layer(ws[:, i]) for i, layer in enumerate(self.layers)))
 
 
-class CountingSGD(torch.optim.SGD):
-    def __init__(self, params, lr, on_step=None):
-        super().__init__(params, lr)
-        self.steps, self.on_step = 0, on_step
-
-    def step(self, closure=None):
-        self.steps += 1
-        if self.on_step is not None:
-            self.on_step()
-        return super().step(closure)
-
-
 def tiny_pair():
     torch.manual_seed(0)
     D = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 1), nn.Flatten(0))
@@ -314,10 +302,6 @@ def run_steps(step_fn, steps=4, r1_every=2, crossovers=(1, 2, 3, 1), on_d_step=N
         logs.append(step_fn(G, D, opt_g, opt_d, real, z, z_mix, crossovers[step], step, 4.0, r1_every))
         weights.append((copy.deepcopy(G.state_dict()), copy.deepcopy(D.state_dict())))
     return {"G": G, "D": D, "opt_g": opt_g, "opt_d": opt_d, "logs": logs, "weights": weights}
-
-
-def max_gap(a, b):
-    return max((a[k] - b[k]).abs().max().item() for k in a)
 
 
 def test_train_step_returns_python_floats(ex):

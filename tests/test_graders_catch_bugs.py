@@ -116,11 +116,14 @@ def grade_variants(chapter: str, directory: Path) -> dict[str, list[str]]:
     failed: dict[str, list[str]] = {bug.id: [] for bug in bugs}
     graded_ids = set()
     for case in ET.parse(report).iter("testcase"):
-        match = re.match(r"^(\w+)\[(\w+)\]$", case.get("name", ""))
-        if match and match.group(2) in failed:
-            graded_ids.add(match.group(2))
+        match = re.match(
+            r"^(\w+)\[(.+)\]$", case.get("name", "")
+        )  # test[bug_id] or test[bug_id-other-params]
+        bug_id = next((part for part in match.group(2).split("-") if part in failed), None) if match else None
+        if bug_id is not None:
+            graded_ids.add(bug_id)
             if case.find("failure") is not None or case.find("error") is not None:
-                failed[match.group(2)].append(match.group(1))
+                failed[bug_id].append(match.group(1))
     if bugs and not graded_ids:
         tail = " | ".join((proc.stdout + proc.stderr).strip().splitlines()[-3:])
         raise RuntimeError(
