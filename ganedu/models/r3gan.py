@@ -174,7 +174,7 @@ class Options:
     schedule: str = option(
         budget(smoke="constant", cpu="constant", full="paper"),
         "constant: lr, beta2, gamma and augment_p as given; paper: R3GAN's cosine ramps "
-        "(lr 2e-4→5e-5, γ 0.05→0.005, β2 0.9→0.99, p 0→0.55) over ramp_images",
+        "(lr 2e-4→5e-5, γ 0.05→0.005, β2 0.9→0.99, p 0→0.55 with augment=fixed) over ramp_images",
         choices=("constant", "paper"),
     )
     ramp_images: int = option(PAPER_RAMP_IMAGES, "images over which the paper's ramps run", min=1)
