@@ -68,6 +68,8 @@ class GAN:
         n_critic: discriminator updates per generator update (5 for WGAN).
         penalties: named callables ``(D, real, fake, labels) -> scalar`` added to D's loss.
         after_d_step: callables run on D after each of its updates (e.g. weight clipping).
+        augment: a differentiable ``augment(images) -> images`` applied to every image D sees,
+            real and fake, in both players' steps (:mod:`ganedu.augment`); ``None`` for none.
         ema_half_life: half-life of the generator's EMA in images; ``None`` for no EMA.
         precision: "fp32", "bf16" (autocast) or "auto" (bf16 where
             :func:`ganedu.runtime.fast_bf16_available`).
@@ -89,6 +91,7 @@ class GAN:
         n_critic: int = 1,
         penalties: dict[str, Penalty] | None = None,
         after_d_step: Sequence[Callable[[nn.Module], None]] = (),
+        augment: Callable[[Tensor], Tensor] | None = None,
         ema_half_life: float | None = 10_000,
         precision: str = "fp32",
         step: Step | None = None,
@@ -102,6 +105,7 @@ class GAN:
         self.latents = Latents(nz, num_classes, self.device)
         self.penalties = dict(penalties or {})
         self.after_d_step = list(after_d_step)
+        self.augment = augment
         self.ema = EMA(self.G, ema_half_life) if ema_half_life else None
         self.custom_step = step
         self.precision = resolve_precision(precision, self.device)
@@ -148,6 +152,17 @@ class GAN:
         """``n`` fakes for a training step, ``G(z)`` or ``G(z, labels)``, under the step's autocast."""
         return self.G(self.sample_z(n), *self._cond(labels))
 
+    def seen_by_d(self, x: Tensor) -> Tensor:
+        """``x`` as D sees it: ``augment(x)`` when the bundle augments, else ``x`` itself."""
+        return x if self.augment is None else self.augment(x)
+
+    def critic(self) -> Callable[..., Tensor]:
+        """D as the penalties differentiate it: ``D(augment(x))`` when augmenting (the gradient is
+        taken with respect to the image before augmentation, as in StyleGAN2-ADA), else D."""
+        if self.augment is None:
+            return self.D
+        return lambda x, *cond: self.D(self.augment(x), *cond)
+
     # ------------------------------------------------------------ the two phases
     def d_step(self, real: Tensor, labels: Tensor | None) -> dict[str, Tensor]:
         """One discriminator update on a real batch and a fresh fake batch; returns its losses."""
@@ -156,13 +171,13 @@ class GAN:
         with torch.no_grad(), self.autocast():
             fake = self.generate(real.shape[0], labels)  # G is fixed in this phase
         with self.autocast():
-            real_logits = self.D(real, *cond)
-            fake_logits = self.D(fake, *cond)
+            real_logits = self.D(self.seen_by_d(real), *cond)
+            fake_logits = self.D(self.seen_by_d(fake), *cond)
         loss = self.d_loss(real_logits.float(), fake_logits.float())
         logs = {"loss_D": loss.detach()}
         for name, penalty in self.penalties.items():  # in fp32: they may take a double backward
             if self.d_updates % getattr(penalty, "every", 1) == 0:  # a lazy penalty skips the rest
-                value = penalty(self.D, real, fake.float(), labels)
+                value = penalty(self.critic(), real, fake.float(), labels)
                 loss = loss + value
                 logs[name] = value.detach()
         self.opt_d.zero_grad(set_to_none=True)
@@ -184,7 +199,7 @@ class GAN:
         labels = self.sample_labels(batch_size)
         self.D.requires_grad_(False)  # gradients flow through D to G; D's own weights need none
         with self.autocast():
-            fake_logits = self.D(self.generate(batch_size, labels), *self._cond(labels))
+            fake_logits = self.D(self.seen_by_d(self.generate(batch_size, labels)), *self._cond(labels))
         loss = self.g_loss(fake_logits.float())
         self.update_generator(loss)
         return {"loss_G": loss.detach()}

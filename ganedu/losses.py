@@ -111,6 +111,31 @@ def smoothed_minimax_d(real: Tensor, fake: Tensor, real_target: float = 0.9) -> 
     return F.binary_cross_entropy_with_logits(real, target) + F.softplus(fake).mean()
 
 
+def relativistic_d(real: Tensor, fake: Tensor) -> Tensor:
+    r"""Discriminator loss of the relativistic pairing GAN, RpGAN (Jolicoeur-Martineau 2019), as
+    R3GAN uses it (Huang, Gokaslan, Kuleshov & Tompkin 2024, eq. 2).
+
+    .. math:: L_D = \mathbb{E}_{x, z}\big[\operatorname{softplus}\big(-(D(x) - D(G(z)))\big)\big]
+
+    D is asked whether a real image looks *more real than its paired fake*, not whether each
+    one is real on its own. ``real`` and ``fake`` are paired element by element, so they must
+    have the same shape; the mean runs over the pairs.
+    """
+    return F.softplus(-(real - fake)).mean()
+
+
+def relativistic_g(real: Tensor, fake: Tensor) -> Tensor:
+    r"""Generator loss of RpGAN: D's loss with real and fake swapped.
+
+    .. math:: L_G = \mathbb{E}_{x, z}\big[\operatorname{softplus}\big(-(D(G(z)) - D(x))\big)\big]
+
+    Unlike every other generator loss here it needs the logits of real images too: G is pushed
+    to make each fake look more real than a real image, so :class:`ganedu.models.r3gan.R3GAN`
+    evaluates the (frozen) D on a real batch in its generator step.
+    """
+    return F.softplus(-(fake - real)).mean()
+
+
 LOSSES = {
     "minimax": (minimax_d, minimax_g),
     "nonsaturating": (minimax_d, nonsaturating_g),
@@ -118,4 +143,8 @@ LOSSES = {
     "hinge": (hinge_d, hinge_g),
     "least-squares": (least_squares_d, least_squares_g),
 }
-"""Named (discriminator loss, generator loss) pairs."""
+"""Named (discriminator loss, generator loss) pairs whose generator loss takes the fake logits alone.
+
+The relativistic pair (:func:`relativistic_d`, :func:`relativistic_g`) is not among them: its
+generator loss also takes the real logits.
+"""

@@ -1,4 +1,4 @@
-r"""Regularisers of the discriminator (critic): gradient penalty, R1, weight clipping.
+r"""Regularisers of the discriminator (critic): gradient penalty, R1, R2, weight clipping.
 
 Each penalty is a callable ``penalty(D, real, fake, labels) -> scalar`` that
 :class:`ganedu.gan.GAN` adds to D's loss, in fp32 and outside autocast (they take a
@@ -64,6 +64,25 @@ class R1Penalty:
 
     def __call__(self, D: nn.Module, real: Tensor, fake: Tensor, labels: Tensor | None = None) -> Tensor:
         grad = _grad_of_critic(D, real.detach(), labels)  # (B, C, H, W)
+        return 0.5 * self.gamma * self.every * grad.flatten(1).pow(2).sum(1).mean()
+
+
+class R2Penalty:
+    r"""R2 regularisation on generated data (Mescheder, Geiger & Nowozin 2018; R3GAN, Huang et al. 2024).
+
+    .. math:: \frac{\gamma}{2}\, \mathbb{E}_{z}\big[\lVert \nabla_{\tilde x} D(\tilde x) \rVert^2\big],
+        \qquad \tilde x = G(z)\ \text{(detached: the penalty trains D only)}
+
+    R1's twin, taken at the fakes instead of the reals. R3GAN uses both, each with weight
+    γ/2 and on every step: with R1 alone the relativistic loss can still oscillate, with R1 + R2
+    it converges locally (Huang et al. 2024, §2.2). ``every`` works as in :class:`R1Penalty`.
+    """
+
+    def __init__(self, gamma: float = 10.0, every: int = 1):
+        self.gamma, self.every = gamma, every
+
+    def __call__(self, D: nn.Module, real: Tensor, fake: Tensor, labels: Tensor | None = None) -> Tensor:
+        grad = _grad_of_critic(D, fake.detach(), labels)  # (B, C, H, W)
         return 0.5 * self.gamma * self.every * grad.flatten(1).pow(2).sum(1).mean()
 
 

@@ -11,6 +11,7 @@ wgan-gp    :mod:`ganedu.models.wgan_gp`   5
 lsgan      :mod:`ganedu.models.lsgan`     6
 cyclegan   :mod:`ganedu.models.cyclegan`  7
 stylegan   :mod:`ganedu.models.stylegan`  8
+r3gan      :mod:`ganedu.models.r3gan`    10
 =========  ==========================  =======
 
 Each module cites its paper, writes its equations, declares its typed ``Options`` and holds
@@ -27,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 
 from ganedu.errors import UnknownModelError
-from ganedu.models import cgan, cyclegan, dcgan, gan, lsgan, stylegan, wgan, wgan_gp
+from ganedu.models import cgan, cyclegan, dcgan, gan, lsgan, r3gan, stylegan, wgan, wgan_gp
 from ganedu.models.base import ModelSpec
 from ganedu.models.config import RunConfig
 from ganedu.models.options import OptionError, describe, parse_options
@@ -35,7 +36,7 @@ from ganedu.runtime import device as pick_device
 from ganedu.runtime import seed_everything
 
 MODELS: dict[str, ModelSpec] = {
-    m.MODEL.name: m.MODEL for m in (gan, dcgan, cgan, wgan, wgan_gp, lsgan, cyclegan, stylegan)
+    m.MODEL.name: m.MODEL for m in (gan, dcgan, cgan, wgan, wgan_gp, lsgan, cyclegan, stylegan, r3gan)
 }
 
 __all__ = ["MODELS", "ModelSpec", "OptionError", "RunConfig", "build", "build_gan", "options_of", "spec"]
