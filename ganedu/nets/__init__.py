@@ -7,6 +7,8 @@
 - :mod:`ganedu.nets.layers`: spectral normalisation, self-attention, minibatch standard deviation.
 - :mod:`ganedu.nets.cyclegan`: CycleGAN's ResNet generator and PatchGAN discriminator.
 - :mod:`ganedu.nets.stylegan`: a small StyleGAN2 (mapping, modulated convolutions, noise).
+- :mod:`ganedu.nets.r3gan`: R3GAN's modernised ConvNet (residual inverted bottlenecks with grouped
+  convolutions, no normalisation, [1,2,1] resampling).
 
 Every discriminator returns **logits**, never probabilities: one per image, shape ``(B,)``,
 except CycleGAN's PatchGAN, which returns one per overlapping patch, ``(B, 1, h, w)``, each
