@@ -20,12 +20,6 @@ COURSE = sorted((ROOT / "course").glob("*.ipynb"))
 FIXTURES = sorted((HERE / "fixtures").glob("*.ipynb"))
 
 
-def pytest_collection_modifyitems(items):
-    for item in items:
-        if HERE in Path(item.fspath).parents:
-            item.add_marker(pytest.mark.browser)
-
-
 @pytest.fixture(scope="session")
 def shots() -> Path:
     return Path(os.environ.get("GANEDU_BROWSER_SHOTS", ROOT / "build" / "browser"))

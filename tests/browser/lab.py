@@ -162,7 +162,11 @@ CONTROLS = ", ".join(
 )
 SETTLE_MS = 2_000
 REDRAW_TIMEOUT_MS = 30_000  # a redraw takes under 5 s in smoke mode on two busy CPU cores
-IMAGES_JS = "(cell) => [...cell.querySelectorAll('.jp-Cell-outputArea img')].map(i => i.src)"
+# what a cell's widgets drive: its images, else the text of its Output widgets (an interact's output)
+DRIVEN_JS = """(cell) => {
+  const images = [...cell.querySelectorAll('.jp-Cell-outputArea img')].map(i => i.src);
+  return images.length ? images : [...cell.querySelectorAll('.widget-output')].map(o => o.textContent.trim()).filter(t => t);
+}"""
 KERNEL_IDLE_JS = (
     "() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'"
 )
@@ -258,16 +262,16 @@ def _move_every_control(page, index: int, report: Report, shots: Path) -> None:
     cell = page.locator(f"{PANEL} .jp-Notebook .jp-Cell").nth(index)
     controls = cell.locator(CONTROLS)
     for k in range(controls.count()):
-        before = cell.evaluate(IMAGES_JS)
+        before = cell.evaluate(DRIVEN_JS)
         if not before:
-            report.problems.append(f"cell {index}: its widgets draw no image")
+            report.problems.append(f"cell {index}: its widgets draw no image and print nothing")
             return
         what = _move(controls.nth(k))
         report.widgets_moved.append(f"cell {index} {what}")
         try:
             page.wait_for_function(
                 f"""(cell) => {{
-                  const now = ({IMAGES_JS})(cell);
+                  const now = ({DRIVEN_JS})(cell);
                   return now.length > 0 && JSON.stringify(now) !== {json.dumps(json.dumps(before))};
                 }}""",
                 arg=cell.element_handle(),

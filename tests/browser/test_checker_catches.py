@@ -1,7 +1,11 @@
 """The browser check itself: a notebook whose widgets work passes with every widget moved, and
 each way a widget breaks is caught (fixtures/widgets_broken.ipynb breaks them on purpose)."""
 
+import pytest
+
 from .lab import check_notebook
+
+pytestmark = pytest.mark.browser
 
 
 def test_working_widgets_pass_and_each_is_moved(lab, browser, shots):

@@ -6,6 +6,8 @@ import pytest
 from .conftest import COURSE
 from .lab import check_notebook
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.mark.parametrize("notebook", COURSE, ids=[p.stem for p in COURSE])
 def test_notebook_runs_and_its_widgets_respond_in_the_browser(notebook, lab, browser, shots):
