@@ -66,5 +66,10 @@ test-notebooks: $(STAMP)
 test-browser: data
 	$(TIMED) CI=true $(PY) -m pytest tests/browser -m browser -p no:cacheprovider -v
 
+# the course executed (cpu mode unless GANEDU_MODE says otherwise) and rendered with its
+# figures and maths: build/book/html/index.html; fails on broken links, figures or maths
+book: data
+	$(TIMED) GANEDU_MODE=$(or $(GANEDU_MODE),cpu) $(PY) book/build.py
+
 clean-venv:
 	rm -rf $(VENV)
