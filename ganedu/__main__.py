@@ -25,6 +25,7 @@ from ganedu.models import MODELS
 DELEGATED = {
     "grading": "make the exercise stubs or grade an exercise (`grading --help`)",
     "pretrained": "export a finished run as a shipped model (`pretrained --help`)",
+    "doctor": "one screen on what this machine has and lacks for the course, each problem with its fix",
 }
 
 

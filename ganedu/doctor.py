@@ -1,4 +1,4 @@
-"""``python -m ganedu.doctor``: one screen that says what this machine gives the course, and
+"""``python -m ganedu doctor``: one screen that says what this machine gives the course, and
 what to fix when something is off.
 
 Each line is one :class:`Finding`: what was looked at, what was found, and, when it is a

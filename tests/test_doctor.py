@@ -1,4 +1,4 @@
-"""`python -m ganedu.doctor`: every part of the machine the course depends on gets a line, and
+"""`python -m ganedu doctor`: every part of the machine the course depends on gets a line, and
 each problem comes with the command that fixes it."""
 
 import hashlib

@@ -114,7 +114,7 @@ def test_sample_needs_no_training_data(tmp_path, monkeypatch):
         assert npz["images"].shape == (3, 1, 28, 28)
 
 
-@pytest.mark.parametrize("command", ["grading", "pretrained"])
+@pytest.mark.parametrize("command", ["grading", "pretrained", "doctor"])
 def test_grading_and_pretrained_are_subcommands_of_the_one_command_line(command, monkeypatch):
     import importlib
 
