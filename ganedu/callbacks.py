@@ -1,13 +1,15 @@
-"""Callbacks for :func:`ganedu.train.train`: progress, live plot, logs, checkpoints, sample grids."""
+"""Callbacks for :func:`ganedu.train.train`: progress, live plot, logs, checkpoints, sample grids, snapshots."""
 
 from __future__ import annotations
 
 import json
 import time
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import torch
 from tqdm.auto import tqdm
 
 from ganedu import viz
@@ -92,6 +94,67 @@ class LivePlot(History):
 
     def on_train_end(self, gan: GAN) -> None:
         self._show(gan)
+
+
+class WassersteinEstimate(Callback):
+    r"""Adds the critic's estimate of :math:`K \cdot W_1` to the logs as ``"W estimate"``.
+
+    A Wasserstein critic minimises ``loss_D`` :math:`= \mathbb{E}[f(G(z))] - \mathbb{E}[f(x)]`
+    (penalties are logged apart), so :math:`-` ``loss_D`` estimates :math:`K \cdot W_1(P_r, P_g)`
+    for a K-Lipschitz f. List it before the callbacks that should see the value (bar, plot).
+    """
+
+    def on_step(self, gan: GAN, logs: dict[str, float]) -> None:
+        logs["W estimate"] = -logs["loss_D"]
+
+
+class Snapshots(Callback):
+    """Samples of one fixed z over training: the history of the same codes.
+
+    Takes ``n`` samples (seed ``seed``) at the start, every ``every`` steps, at each step in
+    ``at`` and at the end (``ends=False`` skips start and end). ``measure(gan)``, when given, is
+    called at the same moments, e.g. to score the model as it was then; ``n=0`` only measures.
+
+    Attributes:
+        frames: ``[(step, images), ...]`` in the order taken, one per step.
+        measured: ``{step: measure(gan)}``.
+    """
+
+    def __init__(
+        self,
+        every: int | None = None,
+        n: int = 16,
+        seed: int = 0,
+        at: Iterable[int] = (),
+        measure: Callable[[GAN], object] | None = None,
+        ends: bool = True,
+    ):
+        self.every, self.n, self.seed, self.at = every, n, seed, set(at)
+        self.measure, self.ends = measure, ends
+        self.frames: list[tuple[int, torch.Tensor]] = []
+        self.measured: dict[int, object] = {}
+        self.last_step: int | None = None
+
+    def _take(self, gan: GAN) -> None:
+        if self.last_step == gan.step:  # the end of a run that just took one
+            return
+        self.last_step = gan.step
+        if self.n:
+            self.frames.append((gan.step, gan.sample(self.n, seed=self.seed)))
+        if self.measure is not None:
+            self.measured[gan.step] = self.measure(gan)
+
+    def on_train_start(self, gan: GAN) -> None:
+        if self.ends:
+            self._take(gan)
+
+    def on_step(self, gan: GAN, logs: dict[str, float]) -> None:
+        if gan.step in self.at or (self.every and gan.step % self.every == 0):
+            self._take(gan)
+
+    def on_train_end(self, gan: GAN) -> None:
+        if self.ends:
+            self._take(gan)
 
 
 class JsonlLog(Callback):
