@@ -16,6 +16,9 @@ from ganedu import viz
 from ganedu.gan import GAN
 from ganedu.train import Callback, save_run
 
+TRANSLATION_ROWS = ("a", "G(a)", "F(G(a))", "b", "F(b)", "G(F(b))")
+"""The rows of a translation model's samples (:meth:`ganedu.models.cyclegan.CycleGAN.sample`)."""
+
 
 class History(Callback):
     """Keeps every ``every``-th step's losses in ``self.values`` (a dict of lists with a "step" key)."""
@@ -32,7 +35,11 @@ class History(Callback):
 
 
 class Progress(Callback):
-    """A tqdm.auto progress bar (a widget in a notebook) showing the latest losses."""
+    """A tqdm.auto progress bar (a widget in a notebook) showing the latest losses.
+
+    A run that ends before ``total`` (its time budget ran out) ends as a finished bar that
+    says so, not as an unfinished one, which a notebook draws red like an error.
+    """
 
     def __init__(self, total: int | None = None, every: int = 10):
         self.total, self.every, self.bar = total, every, None
@@ -46,12 +53,23 @@ class Progress(Callback):
             self.bar.set_postfix({k: f"{v:.3f}" for k, v in logs.items()}, refresh=False)
 
     def on_train_end(self, gan: GAN) -> None:
+        if self.bar.total is not None and self.bar.n < self.bar.total:
+            self.bar.set_description(
+                f"stopped at the time budget after {gan.step:,} of {self.bar.total:,} steps"
+            )
+            self.bar.total = self.bar.n
+            container = getattr(self.bar, "container", None)  # a notebook widget keeps its own maximum
+            if container is not None:
+                container.children[1].max = self.bar.n
+            self.bar.refresh()
         self.bar.close()
 
 
 class LivePlot(History):
     """Loss curves beside a grid from a fixed z, redrawn in place every ``every`` steps.
 
+    A translation model (one with ``preview`` inputs, :class:`ganedu.models.cyclegan.CycleGAN`)
+    shows its six labelled rows instead: a, G(a), F(G(a)), b, F(b), G(F(b)).
     In a notebook the figure updates in its own output; elsewhere it is drawn once at the end.
     """
 
@@ -67,7 +85,14 @@ class LivePlot(History):
             self.values, ax=ax_loss, keys=[k for k in self.keys if k in self.values], smooth=smooth
         )
         ax_loss.set_title("losses")
-        viz.show_grid(gan.sample(self.n, seed=self.seed), ax=ax_img, title=f"fixed z, step {gan.step}")
+        images = gan.sample(self.n, seed=self.seed)
+        if getattr(gan, "preview", None) is not None:  # a translation model: six rows of fixed inputs
+            k = len(images) // len(TRANSLATION_ROWS)
+            viz.show_grid(
+                images, nrow=k, ax=ax_img, title=f"fixed inputs, step {gan.step}", row_labels=TRANSLATION_ROWS
+            )
+        else:
+            viz.show_grid(images, ax=ax_img, title=f"fixed z, step {gan.step}")
         fig.tight_layout()
         return fig
 
