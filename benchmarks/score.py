@@ -1,6 +1,8 @@
 """Scores for a batch of uint8 Fashion-MNIST samples, shared by the quality benchmarks.
 
-- ``fd_classifier``: Fréchet distance between the samples and the 10k test images in the
+:class:`ganedu.metrics.SampleScorer` against the 10k test images:
+
+- ``fd_classifier``: Fréchet distance between the samples and the test images in the
   penultimate features of ganedu's Fashion-MNIST classifier ("FID (Fashion-MNIST classifier
   features)": not comparable with Inception FID).
 - ``classes``: how many samples an *independent* classifier (another architecture and seed)
@@ -12,26 +14,19 @@
 from __future__ import annotations
 
 import numpy as np
-import torch
 
-from ganedu.data import load_dataset
+from ganedu.metrics import SampleScorer
 
 
 def score_samples(images: np.ndarray, labels: np.ndarray | None = None) -> dict:
-    from ganedu.metrics import ClassifierFeatures, frechet_distance
-
-    fake = torch.from_numpy(images)
-    real, _ = load_dataset("fashion-mnist", "test")
-    feats = ClassifierFeatures("fashion-mnist")
-    judge = ClassifierFeatures("fashion-mnist", which="independent")
-    predicted = judge.predict(fake).cpu().numpy()
-    counts = np.bincount(predicted, minlength=10)
+    """The scores above for uint8 samples ``(N, 1, 28|32, 28|32)``, as a JSON-ready dict."""
+    score = SampleScorer("fashion-mnist")(images)
     out = {
-        "n": len(images),
-        "fd_classifier": round(float(frechet_distance(feats.features(real), feats.features(fake))), 3),
-        "classes": counts.tolist(),
-        "classes_present": int((counts >= 0.01 * len(images)).sum()),
+        "n": score.n,
+        "fd_classifier": round(score.fd, 3),
+        "classes": score.counts.tolist(),
+        "classes_present": score.classes_present,
     }
     if labels is not None:
-        out["class_accuracy"] = round(float((predicted == labels).mean()), 4)
+        out["class_accuracy"] = round(float((score.predicted == labels).mean()), 4)
     return out

@@ -1,18 +1,23 @@
-"""Callbacks for :func:`ganedu.train.train`: progress, live plot, logs, checkpoints, sample grids."""
+"""Callbacks for :func:`ganedu.train.train`: progress, live plot, logs, checkpoints, sample grids, snapshots."""
 
 from __future__ import annotations
 
 import json
 import time
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import torch
 from tqdm.auto import tqdm
 
 from ganedu import viz
 from ganedu.gan import GAN
 from ganedu.train import Callback, save_run
+
+TRANSLATION_ROWS = ("a", "G(a)", "F(G(a))", "b", "F(b)", "G(F(b))")
+"""The rows of a translation model's samples (:meth:`ganedu.models.cyclegan.CycleGAN.sample`)."""
 
 
 class History(Callback):
@@ -30,7 +35,11 @@ class History(Callback):
 
 
 class Progress(Callback):
-    """A tqdm.auto progress bar (a widget in a notebook) showing the latest losses."""
+    """A tqdm.auto progress bar (a widget in a notebook) showing the latest losses.
+
+    A run that ends before ``total`` (its time budget ran out) ends as a finished bar that
+    says so, not as an unfinished one, which a notebook draws red like an error.
+    """
 
     def __init__(self, total: int | None = None, every: int = 10):
         self.total, self.every, self.bar = total, every, None
@@ -44,12 +53,23 @@ class Progress(Callback):
             self.bar.set_postfix({k: f"{v:.3f}" for k, v in logs.items()}, refresh=False)
 
     def on_train_end(self, gan: GAN) -> None:
+        if self.bar.total is not None and self.bar.n < self.bar.total:
+            self.bar.set_description(
+                f"stopped at the time budget after {gan.step:,} of {self.bar.total:,} steps"
+            )
+            self.bar.total = self.bar.n
+            container = getattr(self.bar, "container", None)  # a notebook widget keeps its own maximum
+            if container is not None:
+                container.children[1].max = self.bar.n
+            self.bar.refresh()
         self.bar.close()
 
 
 class LivePlot(History):
     """Loss curves beside a grid from a fixed z, redrawn in place every ``every`` steps.
 
+    A translation model (one with ``preview`` inputs, :class:`ganedu.models.cyclegan.CycleGAN`)
+    shows its six labelled rows instead: a, G(a), F(G(a)), b, F(b), G(F(b)).
     In a notebook the figure updates in its own output; elsewhere it is drawn once at the end.
     """
 
@@ -65,7 +85,14 @@ class LivePlot(History):
             self.values, ax=ax_loss, keys=[k for k in self.keys if k in self.values], smooth=smooth
         )
         ax_loss.set_title("losses")
-        viz.show_grid(gan.sample(self.n, seed=self.seed), ax=ax_img, title=f"fixed z, step {gan.step}")
+        images = gan.sample(self.n, seed=self.seed)
+        if getattr(gan, "preview", None) is not None:  # a translation model: six rows of fixed inputs
+            k = len(images) // len(TRANSLATION_ROWS)
+            viz.show_grid(
+                images, nrow=k, ax=ax_img, title=f"fixed inputs, step {gan.step}", row_labels=TRANSLATION_ROWS
+            )
+        else:
+            viz.show_grid(images, ax=ax_img, title=f"fixed z, step {gan.step}")
         fig.tight_layout()
         return fig
 
@@ -92,6 +119,67 @@ class LivePlot(History):
 
     def on_train_end(self, gan: GAN) -> None:
         self._show(gan)
+
+
+class WassersteinEstimate(Callback):
+    r"""Adds the critic's estimate of :math:`K \cdot W_1` to the logs as ``"W estimate"``.
+
+    A Wasserstein critic minimises ``loss_D`` :math:`= \mathbb{E}[f(G(z))] - \mathbb{E}[f(x)]`
+    (penalties are logged apart), so :math:`-` ``loss_D`` estimates :math:`K \cdot W_1(P_r, P_g)`
+    for a K-Lipschitz f. List it before the callbacks that should see the value (bar, plot).
+    """
+
+    def on_step(self, gan: GAN, logs: dict[str, float]) -> None:
+        logs["W estimate"] = -logs["loss_D"]
+
+
+class Snapshots(Callback):
+    """Samples of one fixed z over training: the history of the same codes.
+
+    Takes ``n`` samples (seed ``seed``) at the start, every ``every`` steps, at each step in
+    ``at`` and at the end (``ends=False`` skips start and end). ``measure(gan)``, when given, is
+    called at the same moments, e.g. to score the model as it was then; ``n=0`` only measures.
+
+    Attributes:
+        frames: ``[(step, images), ...]`` in the order taken, one per step.
+        measured: ``{step: measure(gan)}``.
+    """
+
+    def __init__(
+        self,
+        every: int | None = None,
+        n: int = 16,
+        seed: int = 0,
+        at: Iterable[int] = (),
+        measure: Callable[[GAN], object] | None = None,
+        ends: bool = True,
+    ):
+        self.every, self.n, self.seed, self.at = every, n, seed, set(at)
+        self.measure, self.ends = measure, ends
+        self.frames: list[tuple[int, torch.Tensor]] = []
+        self.measured: dict[int, object] = {}
+        self.last_step: int | None = None
+
+    def _take(self, gan: GAN) -> None:
+        if self.last_step == gan.step:  # the end of a run that just took one
+            return
+        self.last_step = gan.step
+        if self.n:
+            self.frames.append((gan.step, gan.sample(self.n, seed=self.seed)))
+        if self.measure is not None:
+            self.measured[gan.step] = self.measure(gan)
+
+    def on_train_start(self, gan: GAN) -> None:
+        if self.ends:
+            self._take(gan)
+
+    def on_step(self, gan: GAN, logs: dict[str, float]) -> None:
+        if gan.step in self.at or (self.every and gan.step % self.every == 0):
+            self._take(gan)
+
+    def on_train_end(self, gan: GAN) -> None:
+        if self.ends:
+            self._take(gan)
 
 
 class JsonlLog(Callback):

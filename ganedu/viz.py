@@ -6,6 +6,7 @@ Images are either float tensors in [-1, 1] or uint8 tensors in [0, 255], shape (
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -35,13 +36,32 @@ def image_grid(images: Tensor, nrow: int | None = None, padding: int = 2) -> np.
     return grid.permute(1, 2, 0).numpy()
 
 
-def show_grid(images: Tensor, nrow: int | None = None, ax=None, title: str | None = None):
-    """Draw a grid of images on ``ax`` (a new figure if ``None``); returns the axes."""
+def show_grid(
+    images: Tensor,
+    nrow: int | None = None,
+    ax=None,
+    title: str | None = None,
+    row_labels: Sequence[str] | None = None,
+):
+    """Draw a grid of images on ``ax`` (a new figure if ``None``); returns the axes.
+
+    ``row_labels`` names the rows of ``nrow`` images each, written on the left.
+    """
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 5))
     grid = image_grid(images, nrow)
     ax.imshow(grid.squeeze(-1) if grid.shape[-1] == 1 else grid, cmap="gray", vmin=0, vmax=1)
     ax.set_axis_off()
+    if row_labels:
+        padding, height = 2, images.shape[-2]  # image_grid's padding
+        ax.set_axis_on()
+        ax.set_xticks([])
+        ax.set_yticks(
+            [padding + height / 2 + r * (height + padding) for r in range(len(row_labels))], row_labels
+        )
+        ax.tick_params(left=False)
+        for side in ax.spines.values():
+            side.set_visible(False)
     if title:
         ax.set_title(title)
     return ax

@@ -8,12 +8,15 @@
 * :class:`ClassifierFeatures`: the project's small Fashion-MNIST classifiers, fast on a CPU;
   their numbers are named "(Fashion-MNIST classifier features)" and are not Inception FIDs.
 * :func:`mode_coverage`: modes covered and high-quality share on the 2D toy mixtures.
+* :class:`SampleScorer`: FD in classifier features and the classes present, the chapters' quick score.
+* :func:`js_divergence`, :func:`wasserstein_1d`: distances between 1D densities on a grid.
 * :func:`evaluate`: samples against a dataset split, real features cached; the CLI's ``eval``.
 
 Importing this package registers the ``inception`` fetcher with :data:`ganedu.data.FETCHERS`.
 """
 
 from ganedu.metrics.classifier import ClassifierFeatures
+from ganedu.metrics.divergence import js_divergence, wasserstein_1d
 from ganedu.metrics.evaluate import evaluate
 from ganedu.metrics.frechet import feature_statistics, frechet_distance, frechet_distance_from_stats
 from ganedu.metrics.inception import InceptionFeatures, fetch_inception
@@ -21,11 +24,14 @@ from ganedu.metrics.inception_score import inception_score
 from ganedu.metrics.kid import kernel_inception_distance
 from ganedu.metrics.modes import ModeCoverage, mode_coverage
 from ganedu.metrics.prdc import density_coverage, precision_recall
+from ganedu.metrics.scorer import SampleScore, SampleScorer
 
 __all__ = [
     "ClassifierFeatures",
     "InceptionFeatures",
     "ModeCoverage",
+    "SampleScore",
+    "SampleScorer",
     "density_coverage",
     "evaluate",
     "feature_statistics",
@@ -33,7 +39,9 @@ __all__ = [
     "frechet_distance",
     "frechet_distance_from_stats",
     "inception_score",
+    "js_divergence",
     "kernel_inception_distance",
     "mode_coverage",
     "precision_recall",
+    "wasserstein_1d",
 ]

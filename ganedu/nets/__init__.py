@@ -16,11 +16,40 @@ judged on its own by the loss (the losses average over all the logits they are g
 image generator returns images in ``[-1, 1]`` of shape ``(B, C, H, W)``.
 """
 
+import torch
+from torch import nn
+
 from ganedu.nets import conditional, dcgan, layers, mlp
 
-__all__ = ["conditional", "dcgan", "layers", "mlp", "count_parameters"]
+__all__ = ["conditional", "dcgan", "layers", "mlp", "count_parameters", "layer_shapes"]
 
 
 def count_parameters(module) -> int:
     """Number of trainable parameters of ``module``."""
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+def layer_shapes(net: nn.Module, x: torch.Tensor) -> list[tuple[str, tuple[int, ...]]]:
+    """The output shape of every layer of ``net`` on input ``x``, in the order they run.
+
+    Runs ``net(x)`` once in eval mode without gradients, with a forward hook on each leaf
+    module (one without children), and gives back the network's training mode.
+
+    Returns:
+        ``[(layer class name, output shape), ...]``, e.g. ``[("ConvTranspose2d", (2, 512, 4, 4)), ...]``.
+    """
+    rows: list[tuple[str, tuple[int, ...]]] = []
+    leaves = [m for m in net.modules() if not list(m.children())]
+    hooks = [
+        m.register_forward_hook(lambda m, _, out: rows.append((type(m).__name__, tuple(out.shape))))
+        for m in leaves
+    ]
+    was_training = net.training
+    try:
+        with torch.no_grad():
+            net.eval()(x)
+    finally:
+        for hook in hooks:
+            hook.remove()
+        net.train(was_training)
+    return rows

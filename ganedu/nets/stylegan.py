@@ -226,15 +226,26 @@ class SynthesisNetwork(nn.Module):
 
     def forward(self, ws: Tensor, noise_mode: str = "random") -> Tensor:
         """``ws`` (B, num_ws, w_dim) → images (B, nc, 32, 32), not squashed (StyleGAN2 has no Tanh)."""
+        return self.images_per_resolution(ws, noise_mode)[-1]
+
+    def images_per_resolution(self, ws: Tensor, noise_mode: str = "random") -> list[Tensor]:
+        r"""The image after each resolution's ToRGB: ``[(B, nc, 4, 4), (B, nc, 8, 8), ..., (B, nc, 32, 32)]``.
+
+        The skip architecture sums an upsampled image and each resolution's ToRGB output,
+        :math:`\mathrm{img}_{2r} = \mathrm{up}(\mathrm{img}_r) + \mathrm{ToRGB}_{2r}(x_{2r})`,
+        so ``img_2r - up(img_r)`` is what resolution 2r adds; the last entry is :meth:`forward`'s image.
+        """
         x = self.const.expand(ws.shape[0], -1, -1, -1)  # (B, C4, 4, 4)
         x = self.convs[0](x, ws[:, 0], noise_mode)  # (B, C4, 4, 4)
         img = self.torgbs[0](x, ws[:, 0])  # (B, nc, 4, 4)
+        images = [img]
         for i, torgb in enumerate(self.torgbs[1:]):
             x = self.convs[2 * i + 1](x, ws[:, 2 * i + 1], noise_mode)  # (B, C, 2H, 2W)
             x = self.convs[2 * i + 2](x, ws[:, 2 * i + 2], noise_mode)  # (B, C, 2H, 2W)
             img = F.interpolate(img, scale_factor=2, mode="bilinear", align_corners=False)
             img = img + torgb(x, ws[:, 2 * i + 2])  # (B, nc, 2H, 2W)
-        return img
+            images.append(img)
+        return images
 
 
 class Generator(nn.Module):
@@ -262,6 +273,14 @@ class Generator(nn.Module):
     def forward(self, z: Tensor, psi: float = 1.0, noise_mode: str = "random") -> Tensor:
         w = self.mapping(z, psi)  # (B, w_dim)
         return self.synthesis(w[:, None].expand(-1, self.num_ws, -1), noise_mode)  # (B, nc, 32, 32)
+
+    def images_per_resolution(self, z: Tensor, psi: float = 1.0, noise_mode: str = "random") -> list[Tensor]:
+        """The image at each resolution for codes ``z`` (B, z_dim), 4×4 to 32×32, one w for every layer.
+
+        See :meth:`SynthesisNetwork.images_per_resolution`; the last entry is ``G(z, psi, noise_mode)``.
+        """
+        w = self.mapping(z, psi)  # (B, w_dim)
+        return self.synthesis.images_per_resolution(w[:, None].expand(-1, self.num_ws, -1), noise_mode)
 
 
 class DiscriminatorBlock(nn.Module):
