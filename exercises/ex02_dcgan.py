@@ -52,22 +52,19 @@ HINTS = {
 def build_generator(nz: int = 100, ngf: int = 64, nc: int = 1) -> nn.Sequential:
     r"""The 32×32 DCGAN generator as an ``nn.Sequential`` from z (B, nz, 1, 1) to images (B, nc, 32, 32).
 
-    Four transposed convolutions, each of them ``bias=False`` with kernel 4:
-
-    ========================================  ==========================  ======================
-    layer                                     output shape                 followed by
-    ========================================  ==========================  ======================
-    ConvTranspose2d(nz, ngf·4, 4, 1, 0)       (B, ngf·4, 4, 4)             BatchNorm2d, ReLU
-    ConvTranspose2d(ngf·4, ngf·2, 4, 2, 1)    (B, ngf·2, 8, 8)             BatchNorm2d, ReLU
-    ConvTranspose2d(ngf·2, ngf, 4, 2, 1)      (B, ngf, 16, 16)             BatchNorm2d, ReLU
-    ConvTranspose2d(ngf, nc, 4, 2, 1)         (B, nc, 32, 32)              Tanh (no BatchNorm)
-    ========================================  ==========================  ======================
+    The paper's guidelines at 32×32: no pooling and no fully connected hidden layer; four
+    transposed convolutions with kernel 4 and no bias (BatchNorm's shift replaces it). The first
+    turns the 1×1 code into a 4×4 map of ``ngf·4`` channels; each of the next three doubles the
+    size and halves the channels (``ngf·2``, ``ngf``, then ``nc`` at 32×32). BatchNorm and ReLU
+    follow every layer but the last, which is followed by Tanh alone (images in [-1, 1]).
+    Choose each layer's stride and padding from the size rule below.
 
     A transposed convolution with kernel k, stride s, padding p maps size n to
     :math:`(n - 1)s - 2p + k`: :math:`1 \to 4` for (4, 1, 0) and :math:`n \to 2n` for (4, 2, 1).
 
     Returns:
-        The generator, an ``nn.Sequential`` of exactly these layers in this order.
+        The generator, an ``nn.Sequential`` of the layers in this order (convolution, then its
+        BatchNorm and activation), nothing else.
     """
     raise NotImplementedError("build_generator: not implemented yet, see its docstring")
 
@@ -75,21 +72,17 @@ def build_generator(nz: int = 100, ngf: int = 64, nc: int = 1) -> nn.Sequential:
 def build_discriminator(nc: int = 1, ndf: int = 64) -> nn.Sequential:
     r"""The 32×32 DCGAN discriminator as an ``nn.Sequential`` from images (B, nc, 32, 32) to logits (B,).
 
-    Four convolutions, each ``bias=False`` with kernel 4:
-
-    ========================================  ==========================  ===========================
-    layer                                     output shape                 followed by
-    ========================================  ==========================  ===========================
-    Conv2d(nc, ndf, 4, 2, 1)                  (B, ndf, 16, 16)             LeakyReLU(0.2) (no BatchNorm)
-    Conv2d(ndf, ndf·2, 4, 2, 1)               (B, ndf·2, 8, 8)             BatchNorm2d, LeakyReLU(0.2)
-    Conv2d(ndf·2, ndf·4, 4, 2, 1)             (B, ndf·4, 4, 4)             BatchNorm2d, LeakyReLU(0.2)
-    Conv2d(ndf·4, 1, 4, 1, 0)                 (B, 1, 1, 1)                 ``nn.Flatten(0)`` → (B,)
-    ========================================  ==========================  ===========================
+    The mirror image of the generator: four convolutions with kernel 4 and no bias. The first
+    three halve the size (32 → 16 → 8 → 4) while the channels grow ``ndf``, ``ndf·2``, ``ndf·4``;
+    the last turns the 4×4 map into one number per image, flattened to shape (B,). LeakyReLU with
+    slope 0.2 after each of the first three; BatchNorm before the LeakyReLU of the second and
+    third, none on the first layer (it sees the raw images). A convolution with kernel k,
+    stride s, padding p maps size n to :math:`\lfloor (n + 2p - k) / s \rfloor + 1`.
 
     No sigmoid: D returns logits, the losses take logits.
 
     Returns:
-        The discriminator, an ``nn.Sequential``.
+        The discriminator, an ``nn.Sequential`` of the layers in this order, ending in ``nn.Flatten(0)``.
     """
     raise NotImplementedError("build_discriminator: not implemented yet, see its docstring")
 
@@ -101,8 +94,6 @@ def init_weights(module: nn.Module) -> None:
       standard deviation 0.02); biases, if any, 0.
     - ``BatchNorm2d``: scale γ :math:`\sim \mathcal{N}(1, 0.02^2)`, shift β = 0.
     - Any other module: leave it as it is.
-
-    ``nn.init.normal_(tensor, mean, std)`` takes the mean first.
     """
     raise NotImplementedError("init_weights: not implemented yet, see its docstring")
 
@@ -117,12 +108,10 @@ def train_step(
 ) -> dict[str, float]:
     r"""One DCGAN update: first D, then G, with the losses of chapter 1 on logits.
 
-    1. D step: fakes ``G(z)`` with **no gradient into G** (``detach()`` or ``torch.no_grad()``),
-       :math:`L_D = \mathrm{mean}\,\operatorname{softplus}(-D(x)) + \mathrm{mean}\,\operatorname{softplus}(D(G(z)))`;
-       zero D's gradients, backward, ``opt_d.step()``.
-    2. G step: :math:`L_G = \mathrm{mean}\,\operatorname{softplus}(-D(G(z)))` through the updated D,
-       with the same ``z``; zero G's gradients, backward, ``opt_g.step()``. Only G's weights
-       may change here.
+    1. D's update on :math:`L_D = \mathrm{mean}\,\operatorname{softplus}(-D(x)) + \mathrm{mean}\,\operatorname{softplus}(D(G(z)))`.
+       No gradient may reach G in this phase, and D's update must use this step's gradients only.
+    2. G's update on :math:`L_G = \mathrm{mean}\,\operatorname{softplus}(-D(G(z)))` through the updated D,
+       with the same ``z``. Only G's weights may change here, again from this step's gradients only.
 
     Each optimizer steps exactly once.
 
