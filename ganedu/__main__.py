@@ -385,6 +385,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ganedu: interrupted; the last checkpoint on disk is intact", file=sys.stderr)
         return 130
+    except PermissionError as e:
+        print(f"ganedu: error: permission denied writing {e.filename}; choose a folder you can write to "
+              "(e.g. --out runs/NAME)", file=sys.stderr)  # fmt: skip
+        return 1
     except OSError as e:
         if e.errno not in (errno.ENOSPC, errno.EDQUOT):
             raise

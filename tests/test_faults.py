@@ -198,3 +198,54 @@ def test_code_running_checkpoint_refusal_is_a_whole_sentence(tmp_path):
         load_checkpoint(path)
     message = str(caught.value)
     assert "GLOBAL" in message and "system" in message and message.endswith("written by ganedu")
+
+
+def test_an_out_folder_that_cannot_be_written_is_one_line(tmp_path, monkeypatch, capsys):
+    from pathlib import Path
+
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "mkdir", refuse)  # as root, a read-only folder cannot be made to refuse
+    assert train(tmp_path / "locked" / "r", "--steps", 1) == 1
+    assert "permission denied writing" in error_line(capsys)
+
+
+def test_eval_on_few_samples_warns_about_the_bias(tmp_path, capsys):
+    np.savez(
+        tmp_path / "few.npz",
+        images=np.random.default_rng(0).integers(0, 256, (20, 1, 28, 28), dtype=np.uint8),
+    )
+    assert main(["eval", str(tmp_path / "few.npz"), "--device", "cpu"]) == 0
+    assert "FID from only 20 samples is biased" in capsys.readouterr().err
+
+
+def test_a_damaged_cached_feature_file_is_rebuilt_not_trusted(tmp_path, monkeypatch, capsys):
+    import importlib
+
+    evaluate = importlib.import_module("ganedu.metrics.evaluate")  # the module, not the function it exports
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    images = torch.randint(0, 256, (8, 1, 28, 28), dtype=torch.uint8)
+
+    class Extractor:
+        weights_sha256 = "0" * 64
+
+        def __call__(self, x):
+            return torch.ones(len(x), 3)
+
+    first = evaluate.real_features(Extractor(), "classifier", "fashion-mnist", "test", images)
+    (cached,) = (tmp_path / "ganedu" / "stats").glob("*.npz")
+    cached.write_bytes(cached.read_bytes()[:40])  # cut off, as by a crash
+    again = evaluate.real_features(Extractor(), "classifier", "fashion-mnist", "test", images)
+    assert np.array_equal(first, again) and "computing them again" in capsys.readouterr().err
+    with np.load(cached) as npz:  # rebuilt on disk too
+        assert npz["features"].shape == (8, 3)
+
+
+def test_sampling_streams_uint8_chunks_of_at_most_500_images():
+    from ganedu.models import RunConfig, build_gan
+
+    gan = build_gan(RunConfig("dcgan", device="cpu", precision="fp32"))
+    chunks = list(gan.export_chunks(1100, crop_to=28))
+    assert [len(c["images"]) for c in chunks] == [500, 500, 100]
+    assert all(c["images"].dtype == np.uint8 and c["images"].shape[1:] == (1, 28, 28) for c in chunks)
