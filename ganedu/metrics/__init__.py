@@ -7,6 +7,8 @@
   use them); weights via ``python -m ganedu data fetch inception``. Slow on a CPU.
 * :class:`ClassifierFeatures`: the project's small Fashion-MNIST classifiers, fast on a CPU;
   their numbers are named "(Fashion-MNIST classifier features)" and are not Inception FIDs.
+* :func:`memorisation`: are the samples copies of the training set? Nearest training neighbours
+  against the train-to-train distances (FID cannot tell).
 * :func:`mode_coverage`: modes covered and high-quality share on the 2D toy mixtures.
 * :class:`SampleScorer`: FD in classifier features and the classes present, the chapters' quick score.
 * :func:`js_divergence`, :func:`wasserstein_1d`: distances between 1D densities on a grid.
@@ -22,6 +24,7 @@ from ganedu.metrics.frechet import feature_statistics, frechet_distance, frechet
 from ganedu.metrics.inception import InceptionFeatures, fetch_inception
 from ganedu.metrics.inception_score import inception_score
 from ganedu.metrics.kid import kernel_inception_distance
+from ganedu.metrics.memorisation import Memorisation, memorisation, nearest_neighbours
 from ganedu.metrics.modes import ModeCoverage, mode_coverage
 from ganedu.metrics.prdc import density_coverage, precision_recall
 from ganedu.metrics.scorer import SampleScore, SampleScorer
@@ -29,6 +32,7 @@ from ganedu.metrics.scorer import SampleScore, SampleScorer
 __all__ = [
     "ClassifierFeatures",
     "InceptionFeatures",
+    "Memorisation",
     "ModeCoverage",
     "SampleScore",
     "SampleScorer",
@@ -41,7 +45,9 @@ __all__ = [
     "inception_score",
     "js_divergence",
     "kernel_inception_distance",
+    "memorisation",
     "mode_coverage",
+    "nearest_neighbours",
     "precision_recall",
     "wasserstein_1d",
 ]
