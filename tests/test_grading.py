@@ -463,3 +463,8 @@ def test_every_chapter_has_hints_for_functions_it_defines(name):
     for function in found:
         defined = any(f"{kind} {function.split('.')[-1]}" in source for kind in ("def", "class"))
         assert defined, f"hints for {function!r}, which {name} does not define"
+
+
+def test_repository_root_outside_any_course_folder_is_the_one_holding_this_package(tmp_path):
+    root = grading.repository_root(tmp_path)
+    assert (root / "exercises" / "conftest.py").is_file() and (root / "ganedu" / "grading").is_dir()

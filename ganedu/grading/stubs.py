@@ -102,7 +102,7 @@ def repository_root(start: Path | None = None) -> Path:
     for folder in (start, *start.parents):
         if (folder / "exercises" / "conftest.py").is_file():
             return folder
-    return Path(__file__).resolve().parents[1]
+    return Path(__file__).resolve().parents[2]  # ganedu/grading/stubs.py -> the repository
 
 
 def exercise_names(root: Path) -> list[str]:
