@@ -15,3 +15,28 @@ def cpu_name() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown"
+
+
+# The vector extensions that decide which precision is fast: AVX2 (fp32 FMA), AVX-512,
+# AVX512-BF16 (bf16 dot products) and AMX (bf16 matrix tiles).
+EXTENSIONS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
+
+
+def cpu_extensions() -> list[str]:
+    """Which of ``EXTENSIONS`` the CPU reports in /proc/cpuinfo (empty where it cannot be read)."""
+    try:
+        flags = next(
+            line.split(":", 1)[1].split()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("flags")
+        )
+    except (OSError, StopIteration):
+        return []
+    return [e for e in EXTENSIONS if e in flags]
+
+
+def machine() -> dict:
+    """The fields every benchmark row carries: CPU name, its vector extensions, core count."""
+    import os
+
+    return {"cpu": cpu_name(), "extensions": cpu_extensions(), "cores": os.cpu_count()}

@@ -72,3 +72,33 @@ def test_walking_the_sneaker_to_boot_direction_makes_boots(generator, classifier
         for im in editing.walk(generator, sneakers, direction, [0.0, 1.0])
     )
     assert p_after > p_before + 0.2, f"P(ankle boot) went {p_before:.2f} -> {p_after:.2f}"
+
+
+def test_class_means_are_the_means_of_the_samples_each_class_was_given(generator, classifier):
+    means = editing.class_means(generator, classifier, n=200, seed=3)
+    w, images = editing.sample_ws(generator, 200, seed=3)
+    labels = classifier.predict(to_uint8(images, crop_to=28))
+    assert means.shape == (10, w.shape[1])
+    for c in range(10):
+        if (labels == c).any():
+            torch.testing.assert_close(means[c], w[labels == c].mean(0))
+        else:
+            assert means[c].isnan().all(), f"class {c} had no samples: its row should be NaN"
+    direction = editing.class_direction(generator, classifier, SNEAKER, ANKLE_BOOT, n=200, seed=3)
+    torch.testing.assert_close(direction, means[ANKLE_BOOT] - means[SNEAKER])
+
+
+def test_truncated_walk_is_the_centre_plus_psi_times_the_walked_offset(generator):
+    w, _ = editing.sample_ws(generator, 3, seed=0)
+    direction, center = torch.randn(w.shape[1]) * 0.1, w.mean(0)
+    # ψ = 0 puts every image at the centre; ψ = 1 is the plain walk whatever the centre
+    at_center = editing.walk(generator, w, direction, [1.0], center=center, psi=0.0)[0]
+    torch.testing.assert_close(at_center, editing.render(generator, center[None]).expand_as(at_center))
+    plain = editing.walk(generator, w, direction, [0.5, 1.0])
+    torch.testing.assert_close(
+        editing.walk(generator, w, direction, [0.5, 1.0], center=center, psi=1.0), plain
+    )
+    half = editing.walk(generator, w, direction, [1.0], center=center, psi=0.5)[0]
+    torch.testing.assert_close(half, editing.render(generator, center + 0.5 * (w + direction - center)))
+    with pytest.raises(GaneduError, match="center"):
+        editing.walk(generator, w, direction, [1.0], psi=0.5)

@@ -1,0 +1,88 @@
+"""Every CLI model's training speed on this CPU, and the share of the CPU's matmul peak it reaches.
+
+    python benchmarks/models_speed.py                       # all models, 20 s each, precision auto
+    python benchmarks/models_speed.py dcgan wgan-gp --seconds 5 --precision fp32
+
+The peak is measured first: ``torch.mm`` of two 2048×2048 fp32 matrices on all of PyTorch's
+threads, repeated for 3 s (2·n³ floating-point operations each). Then, for each model, its CLI
+recipe (``python -m ganedu train MODEL``: batch 64, Fashion-MNIST) is built, warmed up for 3
+steps, and trained for ``--seconds`` of wall time by ``ganedu.train.train``. The floating-point
+operations of one training step (forward, backward and any double backward of a penalty;
+convolutions and matrix products) are counted once with ``torch.utils.flop_counter``;
+GFLOP/s = GFLOP per step × steps/s, and the share of the peak is GFLOP/s over the peak. A model
+with several D steps per G step (WGAN, WGAN-GP) counts all of them in its step.
+
+Rows (with the CPU and its vector extensions) go to ``benchmarks/results/models_speed.json``.
+Run it on an otherwise idle machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+sys.path.insert(0, str(Path(__file__).parent))
+from machine import machine  # noqa: E402
+
+from ganedu.models import MODELS, RunConfig, build  # noqa: E402
+from ganedu.train import train  # noqa: E402
+
+
+def matmul_peak(n: int = 2048, seconds: float = 3.0) -> float:
+    """GFLOP/s of fp32 ``torch.mm`` (n×n by n×n) on the current threads, best of ~``seconds``."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    torch.mm(a, b)  # warm-up
+    best, end = 0.0, time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        start = time.perf_counter()
+        torch.mm(a, b)
+        best = max(best, 2 * n**3 / (time.perf_counter() - start) / 1e9)
+    return best
+
+
+def model_speed(model: str, seconds: float, precision: str, batch_size: int) -> dict:
+    gan, data = build(RunConfig(model, batch_size=batch_size, device="cpu", precision=precision))
+    train(gan, data, steps=3, batch_size=batch_size)  # warm-up (allocator, autocast caches)
+    counter = FlopCounterMode(display=False)
+    with counter:
+        gan.train_step(data, batch_size)
+    gflop = counter.get_total_flops() / 1e9
+    before, start = gan.step, time.perf_counter()
+    train(gan, data, minutes=seconds / 60, batch_size=batch_size)
+    elapsed, steps = time.perf_counter() - start, gan.step - before
+    return {"model": model, "precision": gan.precision, "batch_size": batch_size,
+            "steps_per_s": round(steps / elapsed, 2), "images_per_s": round(steps * batch_size / elapsed, 1),
+            "gflop_per_step": round(gflop, 2), "gflop_per_s": round(gflop * steps / elapsed, 1)}  # fmt: skip
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("models", nargs="*", default=[m for m in MODELS if m != "gan"])
+    p.add_argument("--seconds", type=float, default=20.0)
+    p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"])
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "models_speed.json")
+    args = p.parse_args()
+    peak = matmul_peak()
+    stamp = {"date": date.today().isoformat(), "threads": torch.get_num_threads(),
+             "matmul_peak_gflop_s": round(peak, 1), **machine()}  # fmt: skip
+    print(json.dumps(stamp), flush=True)
+    rows = []
+    for model in args.models:
+        row = model_speed(model, args.seconds, args.precision, args.batch_size)
+        row["share_of_peak"] = round(row["gflop_per_s"] / peak, 3)
+        rows.append({**row, **stamp})
+        print(json.dumps(row), flush=True)
+    old = json.loads(args.out.read_text()) if args.out.exists() else []
+    args.out.write_text(json.dumps(old + rows, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,160 @@
+"""Chapter 10's must-hold measurements: R3GAN on the toys, editing the shipped StyleGAN, little data.
+
+    python benchmarks/modern.py toy --seeds 0 1 2          # RpGAN + R1 + R2 vs classic + R1, ring and grid
+    python benchmarks/modern.py edit --seeds 0 1 2         # W vs W+ inversion; the sneaker → boot walk
+    python benchmarks/modern.py little --seeds 0 1 --minutes 10   # 1,000 images, DiffAugment or not
+
+``toy``: the MLPs and optimizer of the chapter (``toy_bundle`` in course/10), trained for the
+toolbox's step budget of chapter 6 (3,000 ring steps, 4,000 grid steps, batch 256, no time
+cap); modes covered and the high-quality share of 2,000 samples (:func:`ganedu.metrics.mode_coverage`).
+
+``edit``: on the shipped StyleGAN (EMA generator). Inversion: 3 disjoint sets of 16 test images
+(one per seed), 150 Adam steps (the notebook's cpu budget), λ = 0.1 with the course classifier's
+features; mean pixel MSE in W and in W+. Walk: the direction d = w̄(ankle boot) − w̄(sneaker)
+from 4,000 samples labelled by the *course* classifier (seed s), walked from the sampled sneakers
+among 2,000 other samples (seed s + 100); the share of walked images that the *independent*
+classifier calls ankle boots, for the plain walk (ψ = 1) and with the truncation towards the
+boot mean (ψ < 1), and for the truncation alone (α = 0) as a control.
+
+``little``: the CLI's DCGAN on the first 1,000 Fashion-MNIST training images for ``--minutes``
+of wall time, with ``DiffAugment("colour,translation,cutout")`` on every image D sees or
+without; FD (classifier features) of 5,000 samples against the 10k test images
+(benchmarks/score.py).
+
+Rows (with the CPU and its vector extensions) are appended to ``benchmarks/results/modern.json``.
+Run it on an otherwise idle machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).parent))
+from machine import machine  # noqa: E402
+
+import ganedu  # noqa: E402
+from ganedu import editing, losses  # noqa: E402
+from ganedu.data import ImageBatches, ToyBatches, load_dataset  # noqa: E402
+from ganedu.data.convert import to_float, to_uint8  # noqa: E402
+from ganedu.gan import GAN  # noqa: E402
+from ganedu.metrics import ClassifierFeatures  # noqa: E402
+from ganedu.metrics.modes import mode_coverage  # noqa: E402
+from ganedu.models import RunConfig, build  # noqa: E402
+from ganedu.models.r3gan import R3GAN  # noqa: E402
+from ganedu.nets import mlp  # noqa: E402
+from ganedu.penalties import R1Penalty  # noqa: E402
+from ganedu.train import train  # noqa: E402
+
+TOY_STEPS = {"ring": 3000, "grid": 4000}
+SNEAKER, ANKLE_BOOT = 7, 9
+
+
+def toy_bundle(kind: str, seed: int, gamma: float = 1.0) -> GAN:
+    """The chapter's toy pair: the same MLPs and Adam for both losses (as course/10 builds them)."""
+    ganedu.seed_everything(seed)
+    G = mlp.Generator(nz=16, out_shape=(2,), hidden=128, depth=3, batchnorm=False, tanh=False)
+    D = mlp.Discriminator(in_shape=(2,), hidden=128, depth=3)
+    opt_g, opt_d = (torch.optim.Adam(net.parameters(), lr=1e-3, betas=(0.0, 0.99)) for net in (G, D))
+    if kind == "rpgan+r1+r2":
+        return R3GAN(G, D, opt_g, opt_d, nz=16, gamma=gamma, ema_half_life=None, device="cpu")
+    return GAN(G, D, opt_g, opt_d, losses.minimax_d, losses.nonsaturating_g, nz=16,
+               penalties={"R1": R1Penalty(gamma)}, ema_half_life=None, device="cpu")  # fmt: skip
+
+
+def toy(seeds: list[int]) -> list[dict]:
+    rows = []
+    for seed in seeds:
+        for mixture, steps in TOY_STEPS.items():
+            data = ToyBatches(mixture, seed=seed)
+            for kind in ("classic+r1", "rpgan+r1+r2"):
+                gan, start = toy_bundle(kind, seed), time.monotonic()
+                train(gan, data, steps=steps, batch_size=256)
+                cover = mode_coverage(gan.sample(2000, seed=seed), data.centers, data.std)
+                rows.append({"experiment": "toy", "mixture": mixture, "loss": kind, "seed": seed, "steps": steps,
+                             "modes": cover.covered, "of": cover.total, "high_quality": round(cover.high_quality, 3),
+                             "seconds": round(time.monotonic() - start, 1)})  # fmt: skip
+                print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+def edit(seeds: list[int]) -> list[dict]:
+    from ganedu.pretrained import load_pretrained
+
+    stylegan, _ = load_pretrained("stylegan", device="cpu")
+    G = stylegan.ema.model if stylegan.ema is not None else stylegan.G
+    clf = ClassifierFeatures("fashion-mnist", device="cpu")
+    judge = ClassifierFeatures("fashion-mnist", device="cpu", which="independent")
+    phi = editing.classifier_feature_fn(clf)
+    test_images, _ = load_dataset("fashion-mnist", "test")
+    rows = []
+    for seed in seeds:
+        targets = to_float(test_images[16 * seed : 16 * (seed + 1)], pad_to=32)
+        row = {"experiment": "inversion", "seed": seed, "images": 16, "steps": 150}
+        for space in ("w", "w+"):
+            inv = editing.invert(G, targets, space, steps=150, lam=0.1, features=phi)
+            row[f"pixel_mse_{space}"] = round(inv.pixel_mse.mean().item(), 4)
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+
+        means = editing.class_means(G, clf, n=4000, seed=seed)
+        direction = means[ANKLE_BOOT] - means[SNEAKER]
+        w, images = editing.sample_ws(G, 2000, seed=seed + 100)
+        sneakers = w[clf.predict(to_uint8(images, crop_to=28)) == SNEAKER]
+        for alpha, psi in [(1.0, 1.0), (1.5, 1.0), (2.0, 1.0), (0.0, 0.7), (1.0, 0.7), (1.0, 0.5)]:
+            walked = editing.walk(G, sneakers, direction, [alpha], center=means[ANKLE_BOOT], psi=psi)[0]
+            said = judge.predict(to_uint8(walked, crop_to=28))
+            rows.append({"experiment": "walk", "seed": seed, "sneakers": len(sneakers), "alpha": alpha, "psi": psi,
+                         "ankle_boot": round((said == ANKLE_BOOT).float().mean().item(), 3),
+                         "labels": torch.bincount(said, minlength=10).tolist()})  # fmt: skip
+            print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+def little(seeds: list[int], minutes: float, n: int = 5000) -> list[dict]:
+    from score import score_samples
+
+    from ganedu.augment import DiffAugment
+
+    train_images, _ = load_dataset("fashion-mnist", "train")
+    few = train_images[:1000]
+    rows = []
+    for seed in seeds:
+        for policy in (None, "colour,translation,cutout"):
+            gan, _ = build(RunConfig("dcgan", seed=seed, device="cpu"))
+            gan.augment = DiffAugment(policy) if policy else None
+            train(gan, ImageBatches(few, pad_to=32, seed=seed), minutes=minutes, batch_size=64)
+            scores = score_samples(gan.export(n, seed=seed, crop_to=28)["images"])
+            scores.pop("classes")
+            rows.append({"experiment": "little", "seed": seed, "augment": policy or "none", "minutes": minutes,
+                         "steps": gan.step, "precision": gan.precision, **scores})  # fmt: skip
+            print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("experiment", choices=["toy", "edit", "little"])
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--minutes", type=float, default=10.0, help="training minutes per run (little)")
+    p.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "modern.json")
+    args = p.parse_args()
+    if args.experiment == "toy":
+        rows = toy(args.seeds)
+    elif args.experiment == "edit":
+        rows = edit(args.seeds)
+    else:
+        rows = little(args.seeds, args.minutes)
+    stamp = {"date": date.today().isoformat(), "threads": torch.get_num_threads(), **machine()}
+    old = json.loads(args.out.read_text()) if args.out.exists() else []
+    args.out.write_text(json.dumps(old + [{**r, **stamp} for r in rows], indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""Wall time of each course notebook, executed top to bottom as a learner would run it.
+
+    python benchmarks/notebook_times.py --mode cpu          # every notebook, cpu mode
+    python benchmarks/notebook_times.py --mode smoke 05 06  # some notebooks, smoke mode
+
+Each notebook runs in a fresh kernel (nbclient, the engine behind `jupyter nbconvert
+--execute`) from a temporary copy of course/, so nothing it writes lands in the repository.
+The time includes kernel start-up and every import, as a learner sees it. Rows (one per
+notebook: mode, seconds, the machine's CPU and vector extensions, the load average at the
+start) go to ``benchmarks/results/notebook_times.json``. Run it on an otherwise idle machine:
+the cpu-mode goal is at most 10 minutes per notebook on a 2-core CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+sys.path.insert(0, str(Path(__file__).parent))
+from machine import machine  # noqa: E402
+
+COURSE = Path(__file__).resolve().parent.parent / "course"
+
+
+def time_notebook(path: Path, mode: str, timeout: int) -> dict:
+    """Execute one notebook in a scratch copy of course/; return its row (``ok`` False on error)."""
+    os.environ["GANEDU_MODE"] = mode
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp) / "course"
+        shutil.copytree(COURSE, work)
+        nb = nbformat.read(work / path.name, as_version=4)
+        load = os.getloadavg()[0]
+        start = time.monotonic()
+        error = None
+        try:
+            NotebookClient(
+                nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(work)}}
+            ).execute()
+        except Exception as e:  # a failing cell still gives the time up to it
+            error = f"{type(e).__name__}: {str(e).strip().splitlines()[-1] if str(e).strip() else ''}"
+        seconds = time.monotonic() - start
+    return {"notebook": path.name, "mode": mode, "seconds": round(seconds, 1), "ok": error is None,
+            "error": error, "load_at_start": round(load, 2), "date": date.today().isoformat(), **machine()}  # fmt: skip
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("notebooks", nargs="*", help="numbers or names (default: all)")
+    p.add_argument("--mode", default="cpu", choices=["smoke", "cpu", "full"])
+    p.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
+    p.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "notebook_times.json")
+    args = p.parse_args()
+    paths = sorted(COURSE.glob("[0-9][0-9]_*.ipynb"))
+    if args.notebooks:
+        paths = [q for q in paths if any(q.name.startswith(n) or q.name == n for n in args.notebooks)]
+    rows = json.loads(args.out.read_text()) if args.out.exists() else []
+    for path in paths:
+        row = time_notebook(path, args.mode, args.timeout)
+        print(json.dumps(row), flush=True)
+        rows = [
+            r
+            for r in rows
+            if (r["notebook"], r["mode"], r.get("cpu")) != (row["notebook"], row["mode"], row["cpu"])
+        ]
+        rows.append(row)
+        args.out.write_text(json.dumps(rows, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
