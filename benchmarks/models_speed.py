@@ -9,8 +9,9 @@ recipe (``python -m ganedu train MODEL``: batch 64, Fashion-MNIST) is built, war
 steps, and trained for ``--seconds`` of wall time by ``ganedu.train.train``. The floating-point
 operations of one training step (forward, backward and any double backward of a penalty;
 convolutions and matrix products) are counted once with ``torch.utils.flop_counter``;
-GFLOP/s = GFLOP per step × steps/s, and the share of the peak is GFLOP/s over the peak. A model
-with several D steps per G step (WGAN, WGAN-GP) counts all of them in its step.
+GFLOP/s = GFLOP per step × steps/s, and the share of the peak is GFLOP/s over the peak. A step
+is one ``train_step``: a model with several D steps per G step (WGAN, WGAN-GP: 5) counts all of
+them in its step, and its images/s (steps × batch / s) counts one batch per generator step.
 
 Rows (with the CPU and its vector extensions) go to ``benchmarks/results/models_speed.json``.
 Run it on an otherwise idle machine.
@@ -26,7 +27,8 @@ from datetime import date
 from pathlib import Path
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils.flop_counter import flop_registry
 
 sys.path.insert(0, str(Path(__file__).parent))
 from machine import machine  # noqa: E402
@@ -47,13 +49,33 @@ def matmul_peak(n: int = 2048, seconds: float = 3.0) -> float:
     return best
 
 
+class CountFlops(TorchDispatchMode):
+    """Counts the floating-point operations of the convolutions and matrix products run under it.
+
+    The formulas are PyTorch's own (``torch.utils.flop_counter.flop_registry``). Unlike
+    ``FlopCounterMode`` it tracks no modules, so it also works through the double backward of
+    ``torch.autograd.grad(..., create_graph=True)`` (R1, R2, the gradient penalty).
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.total = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        formula = flop_registry.get(func._overloadpacket)
+        if formula is not None:
+            self.total += formula(*args, **kwargs, out_val=out)
+        return out
+
+
 def model_speed(model: str, seconds: float, precision: str, batch_size: int) -> dict:
     gan, data = build(RunConfig(model, batch_size=batch_size, device="cpu", precision=precision))
     train(gan, data, steps=3, batch_size=batch_size)  # warm-up (allocator, autocast caches)
-    counter = FlopCounterMode(display=False)
-    with counter:
+    with CountFlops() as counter:
         gan.train_step(data, batch_size)
-    gflop = counter.get_total_flops() / 1e9
+    gflop = counter.total / 1e9
     before, start = gan.step, time.perf_counter()
     train(gan, data, minutes=seconds / 60, batch_size=batch_size)
     elapsed, steps = time.perf_counter() - start, gan.step - before

@@ -53,13 +53,31 @@ def time_notebook(path: Path, mode: str, timeout: int) -> dict:
             "error": error, "load_at_start": round(load, 2), "date": date.today().isoformat(), **machine()}  # fmt: skip
 
 
+def table(rows: list[dict]) -> str:
+    """A markdown table: one line per notebook, a column per mode (minutes:seconds)."""
+    modes = [m for m in ("cpu", "smoke", "full") if any(r["mode"] == m for r in rows)]
+    seconds = {(r["notebook"], r["mode"]): r["seconds"] for r in rows if r["ok"]}
+    lines = ["| notebook | " + " | ".join(f"{m} mode" for m in modes) + " |", "|---|" + "---:|" * len(modes)]
+    for name in sorted({r["notebook"] for r in rows}):
+        cells = [f"{int(seconds[name, m] // 60)}:{round(seconds[name, m] % 60):02d}" if (name, m) in seconds else "–"
+                 for m in modes]  # fmt: skip
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("notebooks", nargs="*", help="numbers or names (default: all)")
     p.add_argument("--mode", default="cpu", choices=["smoke", "cpu", "full"])
     p.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
     p.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "notebook_times.json")
+    p.add_argument(
+        "--table", action="store_true", help="print the recorded rows as a markdown table and stop"
+    )
     args = p.parse_args()
+    if args.table:
+        print(table(json.loads(args.out.read_text())))
+        return
     paths = sorted(COURSE.glob("[0-9][0-9]_*.ipynb"))
     if args.notebooks:
         paths = [q for q in paths if any(q.name.startswith(n) or q.name == n for n in args.notebooks)]
