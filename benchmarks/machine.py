@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 from pathlib import Path
 
@@ -37,6 +38,4 @@ def cpu_extensions() -> list[str]:
 
 def machine() -> dict:
     """The fields every benchmark row carries: CPU name, its vector extensions, core count."""
-    import os
-
     return {"cpu": cpu_name(), "extensions": cpu_extensions(), "cores": os.cpu_count()}
