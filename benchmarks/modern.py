@@ -3,6 +3,7 @@
     python benchmarks/modern.py toy --seeds 0 1 2          # RpGAN + R1 + R2 vs classic + R1, ring and grid
     python benchmarks/modern.py edit --seeds 0 1 2         # W vs W+ inversion; the sneaker → boot walk
     python benchmarks/modern.py little --seeds 0 1 --minutes 10   # 1,000 images, DiffAugment or not
+    python benchmarks/modern.py little --seeds 0 --steps 1470 --threads 1   # the same by steps, one core
 
 ``toy``: the MLPs and optimizer of the chapter (``toy_bundle`` in course/10), trained for the
 toolbox's step budget of chapter 6 (3,000 ring steps, 4,000 grid steps, batch 256, no time
@@ -17,9 +18,10 @@ classifier calls ankle boots, for the plain walk (ψ = 1) and with the truncatio
 boot mean (ψ < 1), and for the truncation alone (α = 0) as a control.
 
 ``little``: the CLI's DCGAN on the first 1,000 Fashion-MNIST training images for ``--minutes``
-of wall time, with ``DiffAugment("colour,translation,cutout")`` on every image D sees or
-without; FD (classifier features) of 5,000 samples against the 10k test images
-(benchmarks/score.py).
+of wall time (or ``--steps``: the steps the DCGAN makes in that time on an idle machine, so
+that two seeds can run side by side, one core each, with the same result), with
+``DiffAugment("colour,translation,cutout")`` on every image D sees or without; FD (classifier
+features) of 5,000 samples against the 10k test images (benchmarks/score.py).
 
 Rows (with the CPU and its vector extensions) are appended to ``benchmarks/results/modern.json``.
 Run it on an otherwise idle machine.
@@ -56,16 +58,22 @@ TOY_STEPS = {"ring": 3000, "grid": 4000}
 SNEAKER, ANKLE_BOOT = 7, 9
 
 
-def toy_bundle(kind: str, seed: int, gamma: float = 1.0) -> GAN:
-    """The chapter's toy pair: the same MLPs and Adam for both losses (as course/10 builds them)."""
+def toy_bundle(kind: str, seed: int, gamma: float = 1.0, hidden: int = 128, lr: float = 1e-3,
+               ema_half_life: float | None = None) -> GAN:  # fmt: skip
+    """The chapter's toy pair: the same MLPs and Adam for both losses (as course/10 builds them).
+
+    The defaults are the chapter's; ``hidden``, ``lr`` and ``ema_half_life`` (in points) are the
+    knobs benchmarks/toy_grid.py turns.
+    """
     ganedu.seed_everything(seed)
-    G = mlp.Generator(nz=16, out_shape=(2,), hidden=128, depth=3, batchnorm=False, tanh=False)
-    D = mlp.Discriminator(in_shape=(2,), hidden=128, depth=3)
-    opt_g, opt_d = (torch.optim.Adam(net.parameters(), lr=1e-3, betas=(0.0, 0.99)) for net in (G, D))
+    G = mlp.Generator(nz=16, out_shape=(2,), hidden=hidden, depth=3, batchnorm=False, tanh=False)
+    D = mlp.Discriminator(in_shape=(2,), hidden=hidden, depth=3)
+    opt_g, opt_d = (torch.optim.Adam(net.parameters(), lr=lr, betas=(0.0, 0.99)) for net in (G, D))
+    common = dict(nz=16, ema_half_life=ema_half_life, device="cpu")
     if kind == "rpgan+r1+r2":
-        return R3GAN(G, D, opt_g, opt_d, nz=16, gamma=gamma, ema_half_life=None, device="cpu")
-    return GAN(G, D, opt_g, opt_d, losses.minimax_d, losses.nonsaturating_g, nz=16,
-               penalties={"R1": R1Penalty(gamma)}, ema_half_life=None, device="cpu")  # fmt: skip
+        return R3GAN(G, D, opt_g, opt_d, gamma=gamma, **common)
+    return GAN(G, D, opt_g, opt_d, losses.minimax_d, losses.nonsaturating_g,
+               penalties={"R1": R1Penalty(gamma)}, **common)  # fmt: skip
 
 
 def toy(seeds: list[int]) -> list[dict]:
@@ -117,7 +125,8 @@ def edit(seeds: list[int]) -> list[dict]:
     return rows
 
 
-def little(seeds: list[int], minutes: float, n: int = 5000) -> list[dict]:
+def little(seeds: list[int], minutes: float, steps: int | None = None, policies: list[str] | None = None,
+           n: int = 5000) -> list[dict]:  # fmt: skip
     from score import score_samples
 
     from ganedu.augment import DiffAugment
@@ -126,13 +135,15 @@ def little(seeds: list[int], minutes: float, n: int = 5000) -> list[dict]:
     few = train_images[:1000]
     rows = []
     for seed in seeds:
-        for policy in (None, "colour,translation,cutout"):
+        for policy in policies or (None, "colour,translation,cutout"):
             gan, _ = build(RunConfig("dcgan", seed=seed, device="cpu"))
-            gan.augment = DiffAugment(policy) if policy else None
-            train(gan, ImageBatches(few, pad_to=32, seed=seed), minutes=minutes, batch_size=64)
+            gan.augment = DiffAugment(policy) if policy not in (None, "none") else None
+            budget = {"steps": steps} if steps else {"minutes": minutes}
+            train(gan, ImageBatches(few, pad_to=32, seed=seed), batch_size=64, **budget)
             scores = score_samples(gan.export(n, seed=seed, crop_to=28)["images"])
             scores.pop("classes")
-            rows.append({"experiment": "little", "seed": seed, "augment": policy or "none", "minutes": minutes,
+            rows.append({"experiment": "little", "seed": seed, "augment": policy or "none",
+                         **({"step_budget": steps} if steps else {"minutes": minutes}),
                          "steps": gan.step, "precision": gan.precision, **scores})  # fmt: skip
             print(json.dumps(rows[-1]), flush=True)
     return rows
@@ -143,14 +154,23 @@ def main() -> None:
     p.add_argument("experiment", choices=["toy", "edit", "little"])
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--minutes", type=float, default=10.0, help="training minutes per run (little)")
+    p.add_argument("--steps", type=int, help="training steps per run instead of minutes (little)")
+    p.add_argument(
+        "--policies",
+        nargs="+",
+        help="augmentations compared (little); default: none, colour,translation,cutout",
+    )
+    p.add_argument("--threads", type=int, default=None, help="torch threads (default: PyTorch's)")
     p.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "modern.json")
     args = p.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     if args.experiment == "toy":
         rows = toy(args.seeds)
     elif args.experiment == "edit":
         rows = edit(args.seeds)
     else:
-        rows = little(args.seeds, args.minutes)
+        rows = little(args.seeds, args.minutes, args.steps, args.policies)
     stamp = {"date": date.today().isoformat(), "threads": torch.get_num_threads(), **machine()}
     old = json.loads(args.out.read_text()) if args.out.exists() else []
     args.out.write_text(json.dumps(old + [{**r, **stamp} for r in rows], indent=1) + "\n")

@@ -32,9 +32,11 @@ from ganedu.train import train  # noqa: E402
 BATCH = {"stylegan": 32}
 
 
-def run(model: str, marks: list[float], n: int, seed: int) -> list[dict]:
+def run(model: str, marks: list[float], n: int, seed: int, options: dict | None = None) -> list[dict]:
     batch = BATCH.get(model, 64)
-    gan, data = build(RunConfig(model, batch_size=batch, seed=seed, device="cpu"))
+    gan, data = build(
+        RunConfig(model, batch_size=batch, seed=seed, device="cpu", options=dict(options or {}))
+    )
     rows, trained = [], 0.0
     for mark in marks:
         start = time.monotonic()
@@ -42,8 +44,8 @@ def run(model: str, marks: list[float], n: int, seed: int) -> list[dict]:
         trained += (time.monotonic() - start) / 60
         scores = score_samples(gan.export(n, data, seed=seed)["images"])
         scores.pop("classes")
-        row = {"model": model, "minutes": mark, "steps": gan.step, "batch_size": batch,
-               "precision": gan.precision, "threads": torch.get_num_threads(), "cpu": cpu_name(),
+        row = {"model": model, **({"options": options} if options else {}), "seed": seed, "minutes": mark,
+               "steps": gan.step, "batch_size": batch, "precision": gan.precision, "threads": torch.get_num_threads(), "cpu": cpu_name(),
                "date": date.today().isoformat(), **scores}  # fmt: skip
         print(json.dumps(row), flush=True)
         rows.append(row)
@@ -56,12 +58,15 @@ def main() -> None:
     p.add_argument("--marks", type=float, nargs="+", default=[1, 2, 5, 10])
     p.add_argument("-n", type=int, default=5000, help="samples scored at each mark")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--option", nargs="*", default=[], help="KEY=VALUE options for every model of the run")
     p.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "quality_per_minute.json")
     args = p.parse_args()
     rows = json.loads(args.out.read_text()) if args.out.is_file() else []
+    options = dict(kv.split("=", 1) for kv in args.option)
     for model in args.models:
-        new = run(model, sorted(args.marks), args.n, args.seed)
-        rows = [r for r in rows if r["model"] != model] + new
+        new = run(model, sorted(args.marks), args.n, args.seed, options)
+        key = (model, options or None, args.seed)  # a rerun replaces its own rows only
+        rows = [r for r in rows if (r["model"], r.get("options"), r.get("seed", 0)) != key] + new
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(rows, indent=1) + "\n")
 
