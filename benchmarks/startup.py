@@ -10,7 +10,7 @@ dataset files already in the OS page cache after the first):
 - ``train dcgan --steps 1``: the whole process of a one-step run, checkpoint included; and,
   measured inside one fresh process, its phases: importing ganedu's training code, building the
   model and loading the data, the first step (warm-up), and a later step for comparison.
-- ``sample -n 1000`` from that run and ``eval`` of those samples (classifier features, 2,000
+- ``sample -n 1000`` from that run and ``eval`` of those samples (classifier features, 1,000
   real images): both should start in about the time of ``import torch``.
 
 Rows (with the CPU and its vector extensions) go to ``benchmarks/results/startup.json``.
@@ -68,7 +68,7 @@ def main() -> None:
             "ganedu --help": lambda i: [*cli, "--help"],
             "train dcgan --steps 1": lambda i: [*cli, "train", "dcgan", "--steps", "1", "--out", f"{run}{i}"],
             "sample -n 1000": lambda i: [*cli, "sample", f"{run}0", "-n", "1000", "--out", str(npz)],
-            "eval -n 2000": lambda i: [*cli, "eval", str(npz), "-n", "1000"],
+            "eval -n 1000": lambda i: [*cli, "eval", str(npz), "-n", "1000"],
         }
         for name, argv in commands.items():
             times = [wall(argv(i)) for i in range(args.repeats)]
