@@ -34,23 +34,14 @@ from machine import machine  # noqa: E402
 from score import score_samples  # noqa: E402
 
 from ganedu import losses  # noqa: E402
+from ganedu.callbacks import History  # noqa: E402
 from ganedu.models import RunConfig, build  # noqa: E402
-from ganedu.train import Callback, train  # noqa: E402
+from ganedu.train import train  # noqa: E402
 
 D_LOSS = {"ns": losses.minimax_d, "ls": losses.least_squares_d, "hinge": losses.hinge_d,
           "ls-chi2": partial(losses.least_squares_d, a=-1.0, b=1.0)}  # fmt: skip
 G_LOSS = {"ns": losses.nonsaturating_g, "ls": losses.least_squares_g, "hinge": losses.hinge_g,
           "ls-chi2": partial(losses.least_squares_g, c=0.0)}  # fmt: skip
-
-
-class History(Callback):
-    """Keeps every step's logs as floats."""
-
-    def __init__(self):
-        self.logs: list[dict[str, float]] = []
-
-    def on_step(self, gan, logs) -> None:
-        self.logs.append({k: float(v) for k, v in logs.items()})
 
 
 def diagnose(gan, data, pairs: int = 8, batch: int = 64) -> dict[str, float]:
@@ -102,8 +93,8 @@ def main() -> None:
         diagnostics = diagnose(gan, data)
         scores = score_samples(gan.export(5000, data, seed=args.seed)["images"])
         scores.pop("classes")
-        last = history.logs[-50:]
-        means = {k: round(sum(h[k] for h in last) / len(last), 3) for k in last[0]}
+        last = {k: v[-50:] for k, v in history.values.items() if k != "step"}  # the last 50 steps' logs
+        means = {k: round(sum(float(x) for x in v) / len(v), 3) for k, v in last.items()}
         rows.append({"model": args.model, "d": args.d or "model's", "g": args.g or "model's", "options": options,
                      "seed": args.seed, "steps": gan.step, "seconds": round(time.monotonic() - start),
                      **scores, **means, **diagnostics, **machine(), "threads": args.threads})  # fmt: skip

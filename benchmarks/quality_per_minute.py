@@ -45,8 +45,9 @@ def run(model: str, marks: list[float], n: int, seed: int, options: dict | None 
         scores = score_samples(gan.export(n, data, seed=seed)["images"])
         scores.pop("classes")
         row = {"model": model, **({"options": options} if options else {}), "seed": seed, "minutes": mark,
-               "steps": gan.step, "batch_size": batch, "precision": gan.precision, "threads": torch.get_num_threads(), "cpu": cpu_name(),
-               "date": date.today().isoformat(), **scores}  # fmt: skip
+               "steps": gan.step, "batch_size": batch, "precision": gan.precision,
+               "threads": torch.get_num_threads(), "cpu": cpu_name(), "date": date.today().isoformat(),
+               **scores}  # fmt: skip
         print(json.dumps(row), flush=True)
         rows.append(row)
     return rows
