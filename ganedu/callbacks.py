@@ -8,11 +8,10 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import torch
 from tqdm.auto import tqdm
 
-from ganedu import viz
+from ganedu import grids
 from ganedu.gan import GAN
 from ganedu.train import Callback, save_run
 
@@ -79,6 +78,10 @@ class LivePlot(History):
         self.handle = None
 
     def _draw(self, gan: GAN):
+        import matplotlib.pyplot as plt  # here, not at the top: `ganedu train` never draws
+
+        from ganedu import viz
+
         fig, (ax_loss, ax_img) = plt.subplots(1, 2, figsize=(11, 4.5), gridspec_kw={"width_ratios": [1.4, 1]})
         smooth = max(1, len(self.values.get("step", [])) // 50)
         viz.plot_losses(
@@ -97,6 +100,8 @@ class LivePlot(History):
         return fig
 
     def _show(self, gan: GAN) -> None:
+        import matplotlib.pyplot as plt
+
         fig = self._draw(gan)
         try:
             from IPython import get_ipython
@@ -228,7 +233,7 @@ class SampleGrid(Callback):
         self.out_dir, self.every, self.n, self.seed = Path(out_dir), every, n, seed
 
     def _save(self, gan: GAN) -> None:
-        viz.save_grid(
+        grids.save_grid(
             gan.sample(self.n, seed=self.seed), self.out_dir / f"samples_{gan.step:06d}.png", nrow=8
         )
 

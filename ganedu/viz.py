@@ -5,7 +5,6 @@ Images are either float tensors in [-1, 1] or uint8 tensors in [0, 255], shape (
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
@@ -13,27 +12,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-
-def to_display(images: Tensor) -> Tensor:
-    """Float images in [-1, 1] or uint8 images -> float in [0, 1], on the CPU."""
-    images = images.detach().cpu()
-    if images.dtype == torch.uint8:
-        return images.float() / 255.0
-    return ((images.float() + 1.0) / 2.0).clamp(0.0, 1.0)
-
-
-def image_grid(images: Tensor, nrow: int | None = None, padding: int = 2) -> np.ndarray:
-    """Tile (N, C, H, W) images into one (H', W', C) array in [0, 1] with ``nrow`` images per row."""
-    x = to_display(images)
-    n, c, h, w = x.shape
-    nrow = nrow or math.ceil(math.sqrt(n))
-    rows = math.ceil(n / nrow)
-    grid = torch.ones(c, rows * (h + padding) + padding, nrow * (w + padding) + padding)
-    for i in range(n):
-        r, col = divmod(i, nrow)
-        top, left = padding + r * (h + padding), padding + col * (w + padding)
-        grid[:, top : top + h, left : left + w] = x[i]
-    return grid.permute(1, 2, 0).numpy()
+from ganedu.grids import image_grid, save_grid, to_display  # noqa: F401  (save_grid re-exported)
 
 
 def show_grid(
@@ -65,12 +44,6 @@ def show_grid(
     if title:
         ax.set_title(title)
     return ax
-
-
-def save_grid(images: Tensor, path, nrow: int | None = None) -> None:
-    """Write a grid of images to a PNG file."""
-    grid = image_grid(images, nrow)
-    plt.imsave(path, grid.squeeze(-1) if grid.shape[-1] == 1 else grid, cmap="gray", vmin=0, vmax=1)
 
 
 def plot_losses(history: dict[str, list[float]], ax=None, keys=None, smooth: int = 1):

@@ -93,3 +93,29 @@ def test_notebook_progress_widget_stopped_by_the_time_budget_ends_full_and_green
     _, widget, _ = progress.bar.container.children
     assert widget.value == widget.max == gan.step
     assert widget.bar_style == "success"  # not "danger", the red of a crash
+
+
+def test_sample_grid_png_holds_the_images_and_train_never_imports_pyplot(tmp_path):
+    """The CLI's grids are written with Pillow: exact pixels, and no 0.7 s pyplot import at start-up."""
+    import subprocess
+    import sys
+
+    import numpy as np
+    from PIL import Image
+
+    from ganedu.grids import save_grid
+
+    images = torch.full((4, 1, 28, 28), -1.0)  # black...
+    images[1] = 1.0  # ...but the second image white
+    save_grid(images, tmp_path / "g.png", nrow=2)
+    png = np.asarray(Image.open(tmp_path / "g.png"))
+    assert png.shape == (2 * 30 + 2, 2 * 30 + 2) and png.dtype == np.uint8
+    assert png[2:30, 2:30].max() == 0 and png[2:30, 32:60].min() == 255 and png[0, :].min() == 255
+    rgb = torch.zeros(1, 3, 4, 4, dtype=torch.uint8)
+    rgb[:, 0] = 255  # red
+    save_grid(rgb, tmp_path / "rgb.png")
+    assert tuple(np.asarray(Image.open(tmp_path / "rgb.png"))[3, 3]) == (255, 0, 0)
+
+    code = "import sys, ganedu.callbacks, ganedu.train; print(sorted(m for m in sys.modules if m.startswith('matplotlib')))"
+    fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert fresh.returncode == 0 and fresh.stdout.strip() == "[]", fresh.stdout + fresh.stderr

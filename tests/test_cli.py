@@ -89,6 +89,24 @@ def test_train_sample_resume_and_corrupt_checkpoint(tmp_path, capsys):
     assert len(err) == 1 and "corrupt" in err[0]
 
 
+def test_sample_starts_without_importing_the_compiler(tmp_path):
+    """``sample`` builds the optimizers and loads their state without ``torch._dynamo`` (~2 s of start-up),
+    and samples exactly what a process that imported it samples."""
+    run = tmp_path / "run"
+    assert main(["train", "dcgan", "--steps", "2", "--out", str(run), *FAST]) == 0
+    assert main(["sample", str(run), "-n", "8", "--out", str(tmp_path / "here.npz")]) == 0
+    code = (
+        "import sys; from ganedu.__main__ import main; "
+        f"main(['sample', {str(run)!r}, '-n', '8', '--out', {str(tmp_path / 'fresh.npz')!r}]); "
+        "print('compiler imported:', 'torch._dynamo' in sys.modules)"
+    )
+    fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=240)
+    assert fresh.returncode == 0, fresh.stderr
+    assert "compiler imported: False" in fresh.stdout
+    here, there = (np.load(tmp_path / f)["images"] for f in ("here.npz", "fresh.npz"))
+    assert np.array_equal(here, there)
+
+
 def test_conditional_sample_writes_labels_in_equal_shares(tmp_path):
     run = tmp_path / "c"
     assert main(["train", "cgan", "--steps", "2", "--out", str(run), *FAST]) == 0
