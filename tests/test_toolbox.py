@@ -170,6 +170,10 @@ def test_wgan_gp_recipe_uses_the_penalty_and_refuses_batchnorm():
 def test_lsgan_recipe_takes_hinge_and_spectral_norm_options():
     gan, _ = build(RunConfig("lsgan", device="cpu", batch_size=8))
     assert gan.d_loss is losses.least_squares_d
+    # the named deviation: no BatchNorm in D unless asked for (it stalls a least-squares D)
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in gan.D.modules())
+    gan, _ = build(RunConfig("lsgan", device="cpu", batch_size=8, options={"norm": "batch"}))
+    assert any(isinstance(m, nn.BatchNorm2d) for m in gan.D.modules())
     gan, _ = build(
         RunConfig("lsgan", device="cpu", batch_size=8, options={"loss": "hinge", "spectral_norm": 1})
     )

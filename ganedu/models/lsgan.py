@@ -9,6 +9,13 @@ D regresses its output towards b on real data and a on fakes; G pushes fakes tow
 with a = 0, b = c = 1 here (the paper's 0-1 coding; its χ² analysis uses b − c = 1,
 b − a = 2). On the 32×32 DCGAN pair with Adam(2e-4, 0.5). ``loss=hinge`` swaps in the hinge
 loss (Lim & Ye 2017; SN-GAN, SAGAN) on the same networks, for chapter 6's comparison.
+
+One deviation from the paper, measured: D has **no BatchNorm** (``norm=none``; the paper's D
+has it, ``--option norm=batch`` restores it). BatchNorm normalises D's all-real and all-fake
+batches separately, and a D regressed onto fixed targets 0 and 1 then settles on its targets
+and pushes every fake the same way. On a 2-core AVX2 CPU (fp32, 10 minutes) the least-squares
+pair's FD was 5.4× the DCGAN's with BatchNorm and 1.43× and 1.85× without it (two seeds;
+``benchmarks/README.md``, "Why LSGAN lags"; ``benchmarks/lsgan_ablation.py``).
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from ganedu import losses
 from ganedu.gan import GAN
 from ganedu.models import dcgan
 from ganedu.models.base import ModelSpec, image_data
-from ganedu.models.critic import CriticOptions
+from ganedu.models.critic import NORMS, CriticOptions
 from ganedu.models.options import option
 
 LOSSES = {
@@ -33,6 +40,7 @@ LOSSES = {
 @dataclass
 class Options(CriticOptions):
     loss: str = option("least-squares", "the loss pair", choices=tuple(LOSSES))
+    norm: str = option("none", "D's hidden normalisation (the paper's: batch)", choices=NORMS)
 
 
 def build(config, options: Options, dev) -> GAN:
