@@ -5,8 +5,8 @@
 
 Builds the CLI's ``lsgan`` (the DCGAN networks, Adam(2e-4, 0.5), the EMA of G; ``--option``
 as on the command line; ``norm=batch`` gives D the BatchNorm of the DCGAN and of the LSGAN
-paper, which the recipe leaves out since this ablation) and swaps in the chosen losses: ``ns`` (the DCGAN's minimax D loss /
-non-saturating G loss), ``ls`` (least squares, 0-1 coding), ``ls-chi2`` (a = −1, b = 1, c = 0),
+paper, which the recipe has left out since this ablation) and swaps in the chosen losses:
+``ns`` (the DCGAN's minimax D loss / non-saturating G loss), ``ls`` (least squares, 0-1 coding), ``ls-chi2`` (a = −1, b = 1, c = 0),
 ``hinge``. At each mark: FD of 5,000 samples (benchmarks/score.py), the last 50 steps' mean
 losses and D outputs, and two diagnostics on fresh batches:
 
