@@ -82,6 +82,13 @@ def test_gradient_penalty_runs_in_fp32_under_bf16_autocast():
     assert value.item() == pytest.approx(plain.item(), rel=1e-6), "bf16 rounding leaked into the penalty"
 
 
+def test_a_lazy_gradient_penalty_weighs_itself_by_its_interval():
+    """λ·k·E[(‖∇D(x̂)‖ − 1)²] on the k-th step keeps the average penalty λ·E[…] of the paper."""
+    D = Linear(torch.full((1, 4, 4), 0.5))  # ‖∇D‖ = 2 everywhere: (2 − 1)² = 1
+    assert GradientPenalty(10.0, every=4)(D, images(0), images(1)).item() == pytest.approx(4 * 10.0)
+    assert GradientPenalty(10.0).every == 1, "the paper's penalty runs on every critic update"
+
+
 def test_r1_is_half_gamma_squared_gradient_norm_and_lazy_scaling_keeps_its_average():
     D = Linear(torch.full((1, 4, 4), 0.5))  # ‖∇D‖² = 4
     assert R1Penalty(gamma=10.0)(D, images(0), images(1)).item() == pytest.approx(0.5 * 10 * 4)
