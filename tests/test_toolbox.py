@@ -150,19 +150,33 @@ def test_feature_matching_gan_trains_g_on_d_features():
 
 def test_wgan_recipe_clips_every_critic_weight_and_has_no_batchnorm():
     gan, data = build(RunConfig("wgan", device="cpu", precision="fp32", batch_size=8))
-    assert gan.n_critic == 5 and isinstance(gan.opt_d, torch.optim.RMSprop)
-    assert gan.opt_d.param_groups[0]["lr"] == 5e-5
+    # the named departures from the paper: 1 critic step, RMSprop 2e-4, c = 0.1
+    assert gan.n_critic == 1 and isinstance(gan.opt_d, torch.optim.RMSprop)
+    assert gan.opt_d.param_groups[0]["lr"] == 2e-4
     assert not any(isinstance(m, nn.BatchNorm2d) for m in gan.D.modules())
+    train(gan, data, steps=1, batch_size=8)
+    assert max(p.abs().max().item() for p in gan.D.parameters()) <= 0.1 + 1e-9
+    paper = {"n_critic": 5, "lr": 5e-5, "clip": 0.01}
+    gan, data = build(RunConfig("wgan", device="cpu", precision="fp32", batch_size=8, options=paper))
+    assert gan.n_critic == 5 and gan.opt_d.param_groups[0]["lr"] == 5e-5
     train(gan, data, steps=1, batch_size=8)
     assert max(p.abs().max().item() for p in gan.D.parameters()) <= 0.01 + 1e-9
 
 
 def test_wgan_gp_recipe_uses_the_penalty_and_refuses_batchnorm():
     gan, data = build(RunConfig("wgan-gp", device="cpu", precision="fp32", batch_size=8))
-    assert gan.n_critic == 5 and gan.opt_d.param_groups[0]["betas"] == (0.0, 0.9)
+    # the named departures from the paper: 1 critic step, lr 2e-4, the penalty lazily every 4th step
+    assert gan.n_critic == 1 and gan.opt_d.param_groups[0]["betas"] == (0.0, 0.9)
+    assert gan.opt_d.param_groups[0]["lr"] == gan.opt_g.param_groups[0]["lr"] == 2e-4
+    assert gan.penalties["GP"].every == 4 and gan.penalties["GP"].weight == 10.0
     assert not any(isinstance(m, nn.BatchNorm2d) for m in gan.D.modules())
-    logs = gan.train_step(data, 8)
-    assert "GP" in logs and logs["GP"] >= 0
+    logs = [gan.train_step(data, 8) for _ in range(5)]  # critic updates 0..4: the penalty at 0 and 4
+    assert [("GP" in log) for log in logs] == [True, False, False, False, True]
+    assert logs[0]["GP"] >= 0
+    paper = {"n_critic": 5, "lr": 1e-4, "gp_every": 1}
+    gan, data = build(RunConfig("wgan-gp", device="cpu", precision="fp32", batch_size=8, options=paper))
+    assert gan.n_critic == 5 and gan.penalties["GP"].every == 1
+    assert gan.opt_d.param_groups[0]["lr"] == 1e-4
     with pytest.raises(OptionError, match="never batch: the penalty is per sample"):
         build(RunConfig("wgan-gp", device="cpu", batch_size=8, options={"norm": "batch"}))
 
