@@ -7,7 +7,7 @@ from torch import nn
 from ganedu import losses
 from ganedu.data import ToyBatches
 from ganedu.gan import GAN
-from ganedu.models import OptionError, RunConfig, build
+from ganedu.models import OptionError, RunConfig, build, wgan, wgan_gp
 from ganedu.nets import mlp
 from ganedu.toolbox import (
     FeatureMatchingGAN,
@@ -156,8 +156,8 @@ def test_wgan_recipe_clips_every_critic_weight_and_has_no_batchnorm():
     assert not any(isinstance(m, nn.BatchNorm2d) for m in gan.D.modules())
     train(gan, data, steps=1, batch_size=8)
     assert max(p.abs().max().item() for p in gan.D.parameters()) <= 0.1 + 1e-9
-    paper = {"n_critic": 5, "lr": 5e-5, "clip": 0.01}
-    gan, data = build(RunConfig("wgan", device="cpu", precision="fp32", batch_size=8, options=paper))
+    assert wgan.PAPER == {"n_critic": 5, "lr": 5e-5, "clip": 0.01}
+    gan, data = build(RunConfig("wgan", device="cpu", precision="fp32", batch_size=8, options=wgan.PAPER))
     assert gan.n_critic == 5 and gan.opt_d.param_groups[0]["lr"] == 5e-5
     train(gan, data, steps=1, batch_size=8)
     assert max(p.abs().max().item() for p in gan.D.parameters()) <= 0.01 + 1e-9
@@ -173,10 +173,14 @@ def test_wgan_gp_recipe_uses_the_penalty_and_refuses_batchnorm():
     logs = [gan.train_step(data, 8) for _ in range(5)]  # critic updates 0..4: the penalty at 0 and 4
     assert [("GP" in log) for log in logs] == [True, False, False, False, True]
     assert logs[0]["GP"] >= 0
-    paper = {"n_critic": 5, "lr": 1e-4, "gp_every": 1}
-    gan, data = build(RunConfig("wgan-gp", device="cpu", precision="fp32", batch_size=8, options=paper))
+    assert wgan_gp.PAPER == {"n_critic": 5, "lr": 1e-4, "gp_every": 1}
+    gan, data = build(
+        RunConfig("wgan-gp", device="cpu", precision="fp32", batch_size=8, options=wgan_gp.PAPER)
+    )
     assert gan.n_critic == 5 and gan.penalties["GP"].every == 1
     assert gan.opt_d.param_groups[0]["lr"] == 1e-4
+    gan, _ = build(RunConfig("wgan-gp", device="cpu", batch_size=8, options={"beta1": 0.5, "beta2": 0.99}))
+    assert gan.opt_g.param_groups[0]["betas"] == gan.opt_d.param_groups[0]["betas"] == (0.5, 0.99)
     with pytest.raises(OptionError, match="never batch: the penalty is per sample"):
         build(RunConfig("wgan-gp", device="cpu", batch_size=8, options={"norm": "batch"}))
 

@@ -24,7 +24,8 @@ classifier features, DCGAN 114):
 - ``clip = 0.1``, not 0.01 (c = 0.03: 233; c = 0.1: 179). At c = 0.01 most weights sit on
   ±c and the critic is nearly linear (chapter 4); a wider box leaves it room to be a critic.
 
-``--option n_critic=5 --option lr=5e-5 --option clip=0.01`` gives the paper's recipe.
+``options=PAPER`` (CLI: ``--option n_critic=5 --option lr=5e-5 --option clip=0.01``) gives the
+paper's recipe.
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ from ganedu.models.base import ModelSpec, image_data
 from ganedu.models.critic import CriticOptions
 from ganedu.models.options import option
 from ganedu.penalties import WeightClipping
+
+PAPER = {"n_critic": 5, "lr": 5e-5, "clip": 0.01}
+"""The paper's settings where the defaults depart from them: ``RunConfig("wgan", options=PAPER)``."""
 
 
 @dataclass
