@@ -30,7 +30,7 @@ from machine import cpu_name  # noqa: E402
 from score import score_samples  # noqa: E402
 
 from ganedu.models import RunConfig, build  # noqa: E402
-from ganedu.penalties import GradientPenalty  # noqa: E402
+from ganedu.penalties import GradientPenalty, _grad_of_critic  # noqa: E402
 from ganedu.train import train  # noqa: E402
 
 
@@ -52,8 +52,7 @@ class ZeroCentredGP(GradientPenalty):
     def __call__(self, D, real, fake, labels=None):
         real, fake = real.float(), fake.detach().float()
         alpha = torch.rand((real.shape[0],) + (1,) * (real.dim() - 1), device=real.device)
-        x = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
-        (grad,) = torch.autograd.grad(D(x).sum(), x, create_graph=True)
+        grad = _grad_of_critic(D, alpha * real + (1 - alpha) * fake, labels)  # as GradientPenalty's
         return self.weight * self.every * grad.flatten(1).pow(2).sum(1).mean()
 
 
@@ -62,17 +61,20 @@ def _zero_centred(gan) -> None:
     gan.penalties["GP"] = ZeroCentredGP(gp.weight, every=gp.every)
 
 
+def _param_groups(gan, which=("g", "d")):
+    """The parameter groups of G's and/or D's optimizer."""
+    return [group for name in which for group in getattr(gan, f"opt_{name}").param_groups]
+
+
 def _scale_lr(gan, factor: float, which=("g", "d")) -> None:
-    for name in which:
-        for group in getattr(gan, f"opt_{name}").param_groups:
-            group["lr"] *= factor
+    for group in _param_groups(gan, which):
+        group["lr"] *= factor
 
 
 def _betas(gan, beta1: float | None = None, beta2: float | None = None, which=("g", "d")) -> None:
-    for name in which:
-        for group in getattr(gan, f"opt_{name}").param_groups:
-            b1, b2 = group["betas"]
-            group["betas"] = (b1 if beta1 is None else beta1, b2 if beta2 is None else beta2)
+    for group in _param_groups(gan, which):
+        b1, b2 = group["betas"]
+        group["betas"] = (b1 if beta1 is None else beta1, b2 if beta2 is None else beta2)
 
 
 VARIANTS = {
