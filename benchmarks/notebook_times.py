@@ -20,7 +20,7 @@ import shutil
 import sys
 import tempfile
 import time
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import nbformat
@@ -50,7 +50,20 @@ def time_notebook(path: Path, mode: str, timeout: int) -> dict:
             error = f"{type(e).__name__}: {str(e).strip().splitlines()[-1] if str(e).strip() else ''}"
         seconds = time.monotonic() - start
     return {"notebook": path.name, "mode": mode, "seconds": round(seconds, 1), "ok": error is None,
-            "error": error, "load_at_start": round(load, 2), "date": date.today().isoformat(), **machine()}  # fmt: skip
+            "error": error, "load_at_start": round(load, 2), "date": date.today().isoformat(),
+            "cell_seconds": cell_seconds(nb), **machine()}  # fmt: skip
+
+
+def cell_seconds(nb) -> dict[int, float]:
+    """Seconds each executed code cell took, by cell index (nbclient's execution timestamps)."""
+    out = {}
+    for i, cell in enumerate(nb.cells):
+        stamps = cell.get("metadata", {}).get("execution", {})
+        if "iopub.status.busy" in stamps and "iopub.status.idle" in stamps:
+            busy, idle = (datetime.fromisoformat(stamps[k].replace("Z", "+00:00"))
+                          for k in ("iopub.status.busy", "iopub.status.idle"))  # fmt: skip
+            out[i] = round((idle - busy).total_seconds(), 1)
+    return out
 
 
 def table(rows: list[dict]) -> str:
