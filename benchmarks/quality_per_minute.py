@@ -26,17 +26,15 @@ sys.path.insert(0, str(Path(__file__).parent))
 from machine import cpu_name  # noqa: E402
 from score import score_samples  # noqa: E402
 
-from ganedu.models import RunConfig, build  # noqa: E402
+from ganedu.models import RunConfig, build, spec  # noqa: E402
 from ganedu.train import train  # noqa: E402
 
-BATCH = {"stylegan": 32}
 
-
-def run(model: str, marks: list[float], n: int, seed: int, options: dict | None = None) -> list[dict]:
-    batch = BATCH.get(model, 64)
-    gan, data = build(
-        RunConfig(model, batch_size=batch, seed=seed, device="cpu", options=dict(options or {}))
-    )
+def run(model: str, marks: list[float], n: int, seed: int, options: dict | None = None,
+        precision: str = "auto") -> list[dict]:  # fmt: skip
+    batch = spec(model).batch_size  # the CLI's default batch for the model
+    gan, data = build(RunConfig(model, batch_size=batch, seed=seed, device="cpu", precision=precision,
+                                options=dict(options or {})))  # fmt: skip
     rows, trained = [], 0.0
     for mark in marks:
         start = time.monotonic()
@@ -60,14 +58,17 @@ def main() -> None:
     p.add_argument("-n", type=int, default=5000, help="samples scored at each mark")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--option", nargs="*", default=[], help="KEY=VALUE options for every model of the run")
+    p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"])
     p.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "quality_per_minute.json")
     args = p.parse_args()
     rows = json.loads(args.out.read_text()) if args.out.is_file() else []
     options = dict(kv.split("=", 1) for kv in args.option)
     for model in args.models:
-        new = run(model, sorted(args.marks), args.n, args.seed, options)
-        key = (model, options or None, args.seed)  # a rerun replaces its own rows only
-        rows = [r for r in rows if (r["model"], r.get("options"), r.get("seed", 0)) != key] + new
+        new = run(model, sorted(args.marks), args.n, args.seed, options, args.precision)
+        key = (model, options or None, args.seed, new[0]["precision"])  # a rerun replaces its own rows only
+        rows = [
+            r for r in rows if (r["model"], r.get("options"), r.get("seed", 0), r.get("precision")) != key
+        ] + new
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(rows, indent=1) + "\n")
 

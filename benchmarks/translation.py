@@ -1,6 +1,7 @@
 """How well a trained CycleGAN run translates, for the chapter 7 must-hold.
 
     python benchmarks/translation.py runs/cyclegan-10min [--out benchmarks/results/cyclegan.json]
+    python benchmarks/translation.py runs/cyclegan-10min --append benchmarks/results/cyclegan_defaults.json
 
 Translates every test-split image of domain A with G (A→B) and of domain B with F (B→A).
 An *independent* Fashion-MNIST classifier (the LeNet shipped in ``ganedu/weights``, not used
@@ -8,16 +9,22 @@ in training) labels the translations: ``a_to_b`` is the share of translated A im
 class B, ``b_to_a`` the reverse. ``cycle_l1`` is the mean absolute error, in [0, 1] pixel
 units, between each input and its reconstruction F(G(a)) (and G(F(b))); ``identity_l1`` the
 same between an input and the translation of its own domain (G(b) vs b). For scale,
-``l1_a_vs_b`` is the mean absolute error between the mean sneaker and the mean boot.
+``l1_a_vs_b`` is the mean absolute error between the mean sneaker and the mean boot. The row
+also names the run's batch size and precision and the CPU it is scored on (run it on the
+machine that trained the run). ``--out`` writes the row alone; ``--append`` adds it to a list.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import torch
+
+sys.path.insert(0, str(Path(__file__).parent))
+from machine import machine  # noqa: E402
 
 from ganedu.data import load_dataset, to_float
 from ganedu.metrics import ClassifierFeatures
@@ -51,6 +58,8 @@ def score_translation(run: Path) -> dict:
     return {
         "run": str(run),
         "step": gan.step,
+        "batch_size": config.batch_size,
+        "precision": config.precision if config.precision != "auto" else f"auto ({gan.precision})",
         "n_a": len(a),
         "n_b": len(b),
         "a_to_b": share(fake_b, class_b),
@@ -60,19 +69,24 @@ def score_translation(run: Path) -> dict:
         "cycle_l1": l1(torch.cat([rec_a, rec_b]), torch.cat([a, b])),
         "identity_l1": l1(torch.cat([gan.translate(b, "AB"), gan.translate(a, "BA")]), torch.cat([b, a])),
         "l1_a_vs_b": l1(a.mean(0), b.mean(0)),
+        **machine(),
     }
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("run", type=Path)
-    p.add_argument("--out", type=Path)
+    p.add_argument("--out", type=Path, help="write the row to this file")
+    p.add_argument("--append", type=Path, help="add the row to the JSON list in this file")
     args = p.parse_args()
     row = score_translation(args.run)
     print(json.dumps(row))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(row, indent=2) + "\n")
+    if args.append:
+        rows = json.loads(args.append.read_text()) if args.append.exists() else []
+        args.append.write_text(json.dumps([*rows, row], indent=1) + "\n")
 
 
 if __name__ == "__main__":

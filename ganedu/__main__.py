@@ -45,7 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--steps", type=int, help="total generator steps (a resumed run continues to this total)")
     t.add_argument("--minutes", type=float, help="stop after this much wall time")
     t.add_argument(
-        "--batch-size", type=int, help="the global batch (default 64); under torchrun each process takes 1/K"
+        "--batch-size",
+        type=int,
+        help="the global batch (default: the model's, see `options MODEL`); under torchrun each process takes 1/K",
     )
     t.add_argument("--out", type=Path, help="run directory (default: runs/MODEL)")
     t.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")
@@ -158,7 +160,7 @@ def cmd_train(args) -> int:
         config = RunConfig(
             args.model,
             args.dataset or "fashion-mnist",
-            args.batch_size or 64,
+            args.batch_size or spec(args.model).batch_size,
             0 if args.seed is None else args.seed,
             args.device,
             args.precision or "auto",

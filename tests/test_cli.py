@@ -1,5 +1,6 @@
 """The command line: train / sample / resume, and one readable line for every expected error."""
 
+import json
 import os
 import subprocess
 import sys
@@ -143,3 +144,13 @@ def test_sampling_options_a_model_does_not_take_are_one_line_errors(tmp_path, ca
     assert main(["sample", str(run), "-n", "4", "--out", str(tmp_path / "s.npz"), "--truncation", "0.5"]) == 1
     err = capsys.readouterr().err
     assert "ganedu: error:" in err and "truncation" in err and "Traceback" not in err
+
+
+def test_each_model_trains_at_the_batch_its_documented_results_used(tmp_path, capsys):
+    """No --batch-size: CycleGAN's 10-minute result was measured at batch 8, StyleGAN's at 32."""
+    out = tmp_path / "cyclegan"
+    tiny = ["--option", "ngf=8", "--option", "ndf=8", "--option", "n_blocks=1"]
+    assert main(["train", "cyclegan", "--steps", "1", "--out", str(out), "--device", "cpu", *tiny]) == 0
+    assert json.loads((out / "config.json").read_text())["batch_size"] == 8
+    assert main(["options", "stylegan"]) == 0
+    assert "default --batch-size: 32" in capsys.readouterr().out

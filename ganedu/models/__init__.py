@@ -81,8 +81,10 @@ def build(config: RunConfig):
 
 
 def help_text(name: str) -> str:
-    """The options of model ``name``, one per line, under the paper it follows."""
+    """The options of model ``name``, one per line, under the paper it follows and its default batch."""
     model = spec(name)
-    return f"{name}: {model.paper}\noptions (--option KEY=VALUE):\n  " + describe(model.options).replace(
-        "\n", "\n  "
+    options = describe(model.options).replace("\n", "\n  ")
+    return (
+        f"{name}: {model.paper}\ndefault --batch-size: {model.batch_size}\n"
+        f"options (--option KEY=VALUE):\n  {options}"
     )

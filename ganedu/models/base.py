@@ -23,6 +23,8 @@ class ModelSpec:
             from ``config.image_shape``/``num_classes`` alone (no data needed, so sampling a
             finished run never loads the training set).
         data: ``data(config, options, device) -> batches`` to train on.
+        batch_size: the batch ``train`` uses when ``--batch-size`` is not given: the one its
+            documented results were measured with (64 for most models).
     """
 
     name: str
@@ -30,6 +32,7 @@ class ModelSpec:
     options: type
     build: Callable
     data: Callable
+    batch_size: int = 64
 
 
 def image_data(config: RunConfig, options, dev: torch.device, pad_to: int | None = 32) -> ImageBatches:

@@ -132,4 +132,4 @@ def build(config, options: Options, dev) -> StyleGAN:
     )  # fmt: skip
 
 
-MODEL = ModelSpec("stylegan", "Karras et al. 2020, StyleGAN2", Options, build, image_data)
+MODEL = ModelSpec("stylegan", "Karras et al. 2020, StyleGAN2", Options, build, image_data, batch_size=32)
