@@ -5,8 +5,9 @@
 
 The peak is measured first: ``torch.mm`` of two 2048×2048 fp32 matrices on all of PyTorch's
 threads, repeated for 3 s (2·n³ floating-point operations each). Then, for each model, its CLI
-recipe (``python -m ganedu train MODEL``: batch 64, Fashion-MNIST) is built, warmed up for 3
-steps, and trained for ``--seconds`` of wall time by ``ganedu.train.train``. The floating-point
+recipe (``python -m ganedu train MODEL``, Fashion-MNIST) is built at ``--batch-size`` (64 for
+every model, so the rows compare; the CLI's own default is 8 for cyclegan, 32 for stylegan),
+warmed up for 3 steps, and trained for ``--seconds`` of wall time by ``ganedu.train.train``. The floating-point
 operations of one training step (forward, backward and any double backward of a penalty;
 convolutions and matrix products) are counted once with ``torch.utils.flop_counter``;
 GFLOP/s = GFLOP per step × steps/s, and the share of the peak is GFLOP/s over the peak. A step
