@@ -56,6 +56,7 @@ from ganedu import losses
 from ganedu.data import ImageBatches, load_dataset
 from ganedu.gan import GAN
 from ganedu.nets import dcgan
+from ganedu.optim import adam
 from ganedu.runtime import fast_bf16_available
 from ganedu.train import train
 
@@ -90,9 +91,8 @@ def dcgan64(dev: torch.device, batch_size: int, precision: str, seed: int) -> tu
     )
     data = ImageBatches(resized, labels, device=dev, seed=seed)
     G, D = dcgan.Generator(nz=100, nc=1, image_size=64), dcgan.Discriminator(nc=1, image_size=64)
-    adam = dict(lr=2e-4, betas=(0.5, 0.999), foreach=True)
     gan = GAN(
-        G, D, torch.optim.Adam(G.parameters(), **adam), torch.optim.Adam(D.parameters(), **adam),
+        G, D, adam(G.parameters()), adam(D.parameters()),
         losses.minimax_d, losses.nonsaturating_g, nz=100,
         precision=precision, device=dev,
     )  # fmt: skip
@@ -145,7 +145,7 @@ def speed(args, dev: torch.device) -> None:
                 "device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
                 "batch_size": args.batch_size,
                 "precision": gan.precision,
-                "channels_last": gan.precision == "bf16",
+                "channels_last": gan.channels_last,
                 "compile": compiled,
                 "steps": steps,
                 "seconds": round(elapsed, 2),

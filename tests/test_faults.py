@@ -54,9 +54,11 @@ def test_weights_that_blew_up_are_never_saved_as_the_last_good_checkpoint(tmp_pa
 
 
 def test_a_learning_rate_that_overflows_the_optimizer_is_the_divergence_message(tmp_path, capsys):
+    # the fused Adam writes inf into D's weights, so G's loss through D is NaN in the same step
     out = tmp_path / "r"
     assert main(["train", "wgan-gp", "--out", str(out), *FAST, "--steps", "2", "--option", "lr=1e300"]) == 1
-    assert "diverged at step 1 (overflow = inf)" in error_line(capsys)
+    line = error_line(capsys)
+    assert "diverged at step 1" in line and "loss_G = nan" in line and "lower learning rate" in line
 
 
 def flip_a_bit_in_the_largest_tensor(path):

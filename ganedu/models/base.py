@@ -50,8 +50,3 @@ def image_data(config: RunConfig, options, dev: torch.device, pad_to: int | None
 def flat_image_data(config: RunConfig, options, dev: torch.device) -> ImageBatches:
     """The training split at its stored size (no padding), for the fully connected GAN."""
     return image_data(config, options, dev, pad_to=None)
-
-
-def adam(params, lr: float = 2e-4, betas=(0.5, 0.999)) -> torch.optim.Adam:
-    """Adam (DCGAN's defaults: lr 2e-4, β1 = 0.5), with the foreach kernel where available."""
-    return torch.optim.Adam(params, lr=lr, betas=betas, foreach=True)

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 
 from ganedu import losses
 from ganedu.gan import GAN
-from ganedu.models.base import ModelSpec, adam, image_data
+from ganedu.models.base import ModelSpec, image_data
 from ganedu.models.dcgan import NZ
 from ganedu.models.options import option
 from ganedu.nets import conditional
+from ganedu.optim import adam
 
 
 @dataclass

@@ -29,9 +29,10 @@ from torch import Tensor, nn
 from ganedu import losses
 from ganedu.data import ImageBatches, load_dataset, to_float, to_uint8
 from ganedu.gan import GAN
-from ganedu.models.base import ModelSpec, adam
+from ganedu.models.base import ModelSpec
 from ganedu.models.options import option
 from ganedu.nets.cyclegan import PatchDiscriminator, ResnetGenerator, init_weights
+from ganedu.optim import adam
 
 
 def cycle_loss(real: Tensor, reconstructed: Tensor) -> Tensor:

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 from ganedu import losses
 from ganedu.gan import GAN
-from ganedu.models.base import ModelSpec, adam, image_data
+from ganedu.models.base import ModelSpec, image_data
 from ganedu.models.options import option
 from ganedu.nets import dcgan as nets
 from ganedu.nets.layers import spectral_norm_all
+from ganedu.optim import adam
 
 NZ = 100
 

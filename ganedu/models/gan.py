@@ -16,9 +16,10 @@ import torch
 
 from ganedu import losses
 from ganedu.gan import GAN
-from ganedu.models.base import ModelSpec, adam, flat_image_data
+from ganedu.models.base import ModelSpec, flat_image_data
 from ganedu.models.options import option
 from ganedu.nets import mlp
+from ganedu.optim import adam
 from ganedu.penalties import GradientPenalty, WeightClipping
 from ganedu.runtime import seed_everything
 

@@ -22,14 +22,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
-
 from ganedu import losses
 from ganedu.gan import GAN
 from ganedu.models import dcgan
 from ganedu.models.base import ModelSpec, image_data
 from ganedu.models.critic import NORMS, CriticOptions
 from ganedu.models.options import option
+from ganedu.optim import adam
 
 LOSSES = {
     "least-squares": (losses.least_squares_d, losses.least_squares_g),
@@ -49,8 +48,8 @@ def build(config, options: Options, dev) -> GAN:
     lr_g, lr_d = options.learning_rates()
     return GAN(
         G, D,
-        torch.optim.Adam(G.parameters(), lr=lr_g, betas=(0.5, 0.999), foreach=True),
-        torch.optim.Adam(D.parameters(), lr=lr_d, betas=(0.5, 0.999), foreach=True),
+        adam(G.parameters(), lr_g),
+        adam(D.parameters(), lr_d),
         *LOSSES[options.loss], nz=dcgan.NZ, n_critic=options.n_critic,
         precision=config.precision, device=dev,
     )  # fmt: skip

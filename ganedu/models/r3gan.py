@@ -36,6 +36,7 @@ from ganedu.gan import GAN
 from ganedu.models.base import ModelSpec, image_data
 from ganedu.models.options import OptionError, option
 from ganedu.nets.r3gan import Discriminator, Generator
+from ganedu.optim import adam
 from ganedu.penalties import R1Penalty, R2Penalty
 from ganedu.runtime import budget
 
@@ -213,14 +214,14 @@ def build(config, options: Options, dev) -> R3GAN:
     augment = DiffAugment(policy, start["augment_p"]) if options.augment != "none" else None
     adaptive = AdaptiveProbability(target=options.ada_target) if options.augment == "adaptive" else None
 
-    def adam(net: nn.Module) -> torch.optim.Adam:
-        return torch.optim.Adam(net.parameters(), lr=start["lr"], betas=(0.0, start["beta2"]), foreach=True)
+    def optimizer(net: nn.Module) -> torch.optim.Adam:
+        return adam(net.parameters(), start["lr"], (0.0, start["beta2"]))
 
     # "auto" picks fp32 on a CPU: R1 and R2 run in fp32 whatever the precision, and the grouped
     # convs are slower in bf16 there (one step at batch 64 on one thread: 0.89 s bf16, 0.61 s fp32)
     precision = "fp32" if config.precision == "auto" and dev.type == "cpu" else config.precision
     return R3GAN(
-        G, D, adam(G), adam(D), nz=options.nz, gamma=start["gamma"], augment=augment, adaptive=adaptive,
+        G, D, optimizer(G), optimizer(D), nz=options.nz, gamma=start["gamma"], augment=augment, adaptive=adaptive,
         schedule=(lambda images: paper_schedule(images, options.ramp_images)) if paper else None,
         ema_half_life=options.ema_half_life or None, precision=precision, device=dev,
     )  # fmt: skip

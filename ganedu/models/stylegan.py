@@ -29,13 +29,14 @@ from ganedu.gan import GAN
 from ganedu.models.base import ModelSpec, image_data
 from ganedu.models.options import option
 from ganedu.nets.stylegan import Discriminator, Generator, mix_styles
+from ganedu.optim import adam
 from ganedu.penalties import R1Penalty
 
 
 def lazy_adam(params, lr: float, betas: tuple[float, float], interval: int | None) -> torch.optim.Adam:
     r"""Adam for a network regularised every ``interval`` steps: :math:`c\,\eta` and :math:`\beta^c`, :math:`c = k/(k+1)`."""
     c = interval / (interval + 1) if interval else 1.0
-    return torch.optim.Adam(params, lr=lr * c, betas=(betas[0] ** c, betas[1] ** c), foreach=True)
+    return adam(params, lr * c, (betas[0] ** c, betas[1] ** c))
 
 
 class StyleGAN(GAN):

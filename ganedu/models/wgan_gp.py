@@ -32,14 +32,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
-
 from ganedu import losses
 from ganedu.gan import GAN
 from ganedu.models import dcgan
 from ganedu.models.base import ModelSpec, image_data
 from ganedu.models.critic import CriticOptions
 from ganedu.models.options import option
+from ganedu.optim import adam
 from ganedu.penalties import GradientPenalty
 
 PAPER = {"n_critic": 5, "lr": 1e-4, "gp_every": 1}
@@ -65,8 +64,8 @@ def build(config, options: Options, dev) -> GAN:
     betas = (options.beta1, options.beta2)
     return GAN(
         G, D,
-        torch.optim.Adam(G.parameters(), lr=lr_g, betas=betas, foreach=True),
-        torch.optim.Adam(D.parameters(), lr=lr_d, betas=betas, foreach=True),
+        adam(G.parameters(), lr_g, betas),
+        adam(D.parameters(), lr_d, betas),
         losses.wasserstein_d, losses.wasserstein_g, nz=dcgan.NZ, n_critic=options.n_critic,
         penalties={"GP": GradientPenalty(options.gp_weight, every=options.gp_every)},
         precision=config.precision, device=dev,

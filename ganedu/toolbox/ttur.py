@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ganedu.optim import adam
+
 
 def ttur_optimizers(
     G: nn.Module, D: nn.Module, lr_g: float = 1e-4, lr_d: float = 4e-4, betas=(0.0, 0.9)
@@ -15,6 +17,6 @@ def ttur_optimizers(
     equilibrium; in practice a faster D replaces ``n_critic`` > 1 at a fraction of the cost.
     """
     return (
-        torch.optim.Adam(G.parameters(), lr=lr_g, betas=betas, foreach=True),
-        torch.optim.Adam(D.parameters(), lr=lr_d, betas=betas, foreach=True),
+        adam(G.parameters(), lr_g, betas),
+        adam(D.parameters(), lr_d, betas),
     )
