@@ -36,6 +36,22 @@ def cpu_extensions() -> list[str]:
     return [e for e in EXTENSIONS if e in flags]
 
 
+# Caps that make a CPU run narrower kernels than it has, to emulate one without AVX-512:
+# ONEDNN_MAX_CPU_ISA=AVX2 (oneDNN's convolutions) and ATEN_CPU_CAPABILITY=avx2 (PyTorch's own ops).
+ISA_CAPS = ("ONEDNN_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY")
+
+
+def isa_caps() -> dict:
+    """The ``ISA_CAPS`` set in the environment, e.g. ``{"ONEDNN_MAX_CPU_ISA": "AVX2"}``; empty if none."""
+    return {k: os.environ[k] for k in ISA_CAPS if os.environ.get(k)}
+
+
 def machine() -> dict:
-    """The fields every benchmark row carries: CPU name, its vector extensions, core count."""
-    return {"cpu": cpu_name(), "extensions": cpu_extensions(), "cores": os.cpu_count()}
+    """The fields every benchmark row carries: CPU name, its vector extensions, core count, and any ISA cap."""
+    caps = isa_caps()
+    return {
+        "cpu": cpu_name(),
+        "extensions": cpu_extensions(),
+        "cores": os.cpu_count(),
+        **({"isa_caps": caps} if caps else {}),
+    }

@@ -10,8 +10,8 @@ Fashion-MNIST padded to 32x32 with the same batch (64):
 
 * **ganedu**: ``ganedu.train.train`` running ``GAN.train_step`` of the ``dcgan`` recipe:
   batches indexed out of a uint8 tensor (``ImageBatches``), logits and softplus losses,
-  ``zero_grad(set_to_none=True)``, the EMA of G, and ``--precision`` (``auto`` = bf16
-  autocast with channels_last where the CPU has native bf16, else fp32).
+  ``zero_grad(set_to_none=True)``, fused Adam, the EMA of G, channels_last, and ``--precision``
+  (``auto`` = bf16 autocast where the CPU has native bf16, else fp32).
   ``--compile`` wraps G's and D's forward in ``torch.compile`` (the DCGAN takes no gradient
   penalty, so no double backward goes through compiled code).
 * **textbook**: ``benchmarks/textbook.py``: a per-sample ``Dataset`` with PIL transforms
@@ -42,7 +42,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from machine import cpu_name  # noqa: E402
+from machine import cpu_extensions, cpu_name, isa_caps  # noqa: E402
 from textbook import PerSampleDataset, TextbookDCGAN  # noqa: E402
 
 from ganedu.data import load_dataset  # noqa: E402
@@ -154,6 +154,8 @@ def main() -> None:
         "ratio": round(ratio, 3),
         "torch": torch.__version__,
         "cpu": cpu_name(),
+        "extensions": cpu_extensions(),
+        **({"isa_caps": isa_caps()} if isa_caps() else {}),
         "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "load_avg": round(os.getloadavg()[0], 2),
     }

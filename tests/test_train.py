@@ -62,6 +62,25 @@ def test_bf16_autocast_step_runs_and_keeps_fp32_weights():
     assert all(p.dtype == torch.float32 for p in gan.G.parameters())
 
 
+def test_cpu_bundles_train_channels_last_with_fused_adam_and_the_same_result_as_nchw():
+    # channels_last and the fused Adam are for speed only: one step must match the NCHW bundle's
+    bundles = []
+    for layout in ("channels_last", "nchw"):
+        gan, data = build(RunConfig("dcgan", device="cpu", precision="fp32", batch_size=8, seed=0))
+        assert gan.channels_last and all(o.defaults["fused"] for o in gan.optimizers().values())
+        if layout == "nchw":
+            gan.channels_last = False
+            for net in gan.modules().values():
+                net.to(memory_format=torch.contiguous_format)
+        torch.manual_seed(1)
+        gan.train_step(data, 8)
+        bundles.append(gan)
+    conv = bundles[0].D.features[0].weight
+    assert conv.is_contiguous(memory_format=torch.channels_last)  # the optimizer kept the layout
+    for a, b in zip(bundles[0].G.parameters(), bundles[1].G.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
 def test_nan_guard_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint(tmp_path):
     gan, data = tiny_dcgan(), tiny_data()
     ckpt = tmp_path / "ckpt.pt"
@@ -72,6 +91,16 @@ def test_nan_guard_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint
     with pytest.raises(TrainingDiverged, match=r"diverged at step 3 .*loss_D = nan"):
         train(gan, data, steps=5, batch_size=8, callbacks=[Checkpointer(ckpt, data, every=1)])
     assert load_checkpoint(ckpt)["gan"]["step"] == good == 2
+
+
+def test_an_optimizer_that_raises_on_overflow_is_the_divergence_message_too():
+    # a learner's own Adam (foreach kernel) raises "overflow" for lr = 1e300 instead of writing inf
+    gan, data = tiny_dcgan(), tiny_data()
+    for opt in gan.optimizers().values():
+        for group in opt.param_groups:
+            group.update(lr=1e300, foreach=True, fused=None)
+    with pytest.raises(TrainingDiverged, match=r"diverged at step 1 \(overflow = inf\)"):
+        train(gan, data, steps=2, batch_size=8)
 
 
 def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
