@@ -132,27 +132,44 @@ def edit(seeds: list[int]) -> list[dict]:
 
 
 def little(seeds: list[int], minutes: float, steps: int | None = None, policies: list[str] | None = None,
-           n: int = 5000) -> list[dict]:  # fmt: skip
+           norm: str = "batch", marks: list[int] | None = None, n: int = 5000) -> list[dict]:  # fmt: skip
     from score import score_samples
 
     from ganedu.augment import DiffAugment
 
     train_images, _ = load_dataset("fashion-mnist", "train")
+    test_images, _ = load_dataset("fashion-mnist", "test")
     few = train_images[:1000]
+    seen, held_out = to_float(few[:500], pad_to=32), to_float(test_images[:500], pad_to=32)
     rows = []
     for seed in seeds:
         for policy in policies or (None, "colour,translation,cutout"):
-            gan, _ = build(RunConfig("dcgan", seed=seed, device="cpu"))
+            gan, _ = build(RunConfig("dcgan", seed=seed, device="cpu", options={"norm": norm}))
             gan.augment = DiffAugment(policy) if policy not in (None, "none") else None
-            budget = {"steps": steps} if steps else {"minutes": minutes}
-            train(gan, ImageBatches(few, pad_to=32, seed=seed), batch_size=64, **budget)
-            scores = score_samples(gan.export(n, seed=seed, crop_to=28)["images"])
-            scores.pop("classes")
-            rows.append({"experiment": "little", "seed": seed, "augment": policy or "none",
-                         **({"step_budget": steps} if steps else {"minutes": minutes}),
-                         "steps": gan.step, "precision": gan.precision, **scores})  # fmt: skip
-            print(json.dumps(rows[-1]), flush=True)
+            data = ImageBatches(few, pad_to=32, seed=seed)
+            for mark in (marks or []) + [None] if steps else [None]:
+                budget = {"steps": mark or steps} if steps else {"minutes": minutes}
+                train(gan, data, batch_size=64, **budget)
+                scores = score_samples(gan.export(n, seed=seed, crop_to=28)["images"])
+                scores.pop("classes")
+                rows.append({"experiment": "little", "seed": seed, "augment": policy or "none", "norm": norm,
+                             **({"step_budget": steps} if steps else {"minutes": minutes}),
+                             "steps": gan.step, "precision": gan.precision, **d_logits(gan, seen, held_out), **scores})  # fmt: skip
+                print(json.dumps(rows[-1]), flush=True)
     return rows
+
+
+@torch.no_grad()
+def d_logits(gan, seen, held_out) -> dict:
+    """D's mean logit on 500 of the training images, 500 held-out test images and 500 fakes.
+
+    A D that memorises its training set scores held-out reals like fakes: ``D_test`` falls from
+    ``D_train`` towards ``D_fake`` (chapter 10's ``LogitGap``). D as it trains (BatchNorm, if any,
+    on each batch's statistics), without augmentation.
+    """
+    with gan.autocast():
+        batches = {"D_train": seen, "D_test": held_out, "D_fake": gan.G(gan.sample_z(len(seen)))}
+        return {k: round(gan.D(gan._layout(x)).float().mean().item(), 3) for k, x in batches.items()}
 
 
 def main() -> None:
@@ -166,6 +183,10 @@ def main() -> None:
         nargs="+",
         help="augmentations compared (little); default: none, colour,translation,cutout",
     )
+    p.add_argument(
+        "--norm", default="batch", help="the DCGAN D's normalisation (little): batch (the paper's) or none"
+    )
+    p.add_argument("--marks", type=int, nargs="*", help="also score at these steps before --steps (little)")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: PyTorch's)")
     p.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "modern.json")
     args = p.parse_args()
@@ -176,7 +197,7 @@ def main() -> None:
     elif args.experiment == "edit":
         rows = edit(args.seeds)
     else:
-        rows = little(args.seeds, args.minutes, args.steps, args.policies)
+        rows = little(args.seeds, args.minutes, args.steps, args.policies, args.norm, args.marks)
     stamp = {"date": date.today().isoformat(), "threads": torch.get_num_threads(), **machine()}
     old = json.loads(args.out.read_text()) if args.out.exists() else []
     args.out.write_text(json.dumps(old + [{**r, **stamp} for r in rows], indent=1) + "\n")

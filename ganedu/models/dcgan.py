@@ -4,7 +4,9 @@ Convolutional Generative Adversarial Networks"), chapter 2, at 32×32.
 The architecture guidelines (strided convolutions, BatchNorm, ReLU in G and LeakyReLU in D,
 no pooling, no fully connected hidden layers) live in :mod:`ganedu.nets.dcgan`; the recipe is
 the non-saturating loss, Adam(2e-4, β1 = 0.5), N(0, 0.02) weights, plus an EMA of G.
-The chapter 4–6 models reuse these networks (:func:`networks`).
+The chapter 4–6 models reuse these networks (:func:`networks`). ``--option norm=none`` takes
+BatchNorm out of D: chapter 10's D for little data, which memorises 1,000 images within a
+10-minute CPU run where the paper's D does not (benchmarks/README.md, chapter 10).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from ganedu import losses
 from ganedu.gan import GAN
 from ganedu.models.base import ModelSpec, image_data
+from ganedu.models.critic import NORMS
 from ganedu.models.options import option
 from ganedu.nets import dcgan as nets
 from ganedu.nets.layers import spectral_norm_all
@@ -26,6 +29,7 @@ NZ = 100
 class Options:
     lr: float = option(2e-4, "Adam learning rate of both players", min=0)
     ema_half_life: float = option(10_000, "half-life of G's EMA in images (0: no EMA)", min=0)
+    norm: str = option("batch", "D's hidden normalisation (paper: batch)", choices=NORMS)
 
 
 def networks(config, norm: str = "batch", spectral_norm: bool = False):
@@ -37,7 +41,7 @@ def networks(config, norm: str = "batch", spectral_norm: bool = False):
 
 def build(config, options: Options, dev) -> GAN:
     """DCGAN: non-saturating loss on logits, Adam(2e-4, 0.5), EMA of G."""
-    G, D = networks(config)
+    G, D = networks(config, options.norm)
     return GAN(
         G, D, adam(G.parameters(), options.lr), adam(D.parameters(), options.lr),
         losses.minimax_d, losses.nonsaturating_g, nz=NZ, ema_half_life=options.ema_half_life or None,
