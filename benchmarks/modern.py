@@ -21,7 +21,9 @@ boot mean (ψ < 1), and for the truncation alone (α = 0) as a control.
 of wall time (or ``--steps``: the steps the DCGAN makes in that time on an idle machine, so
 that two seeds can run side by side, one core each, with the same result), with
 ``DiffAugment("colour,translation,cutout")`` on every image D sees or without; FD (classifier
-features) of 5,000 samples against the 10k test images (benchmarks/score.py).
+features) of 5,000 samples against the 10k test images (benchmarks/score.py), and D's mean logit
+on 500 training images, 500 held-out test images and 500 fakes (``d_logits``). ``--norm none``
+takes BatchNorm out of the DCGAN's D; ``--marks`` scores at those steps too.
 
 Rows (with the CPU and its vector extensions) are appended to ``benchmarks/results/modern.json``.
 Run it on an otherwise idle machine.

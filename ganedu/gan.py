@@ -110,7 +110,7 @@ class GAN:
         self.custom_step = step
         self.precision = resolve_precision(precision, self.device)
         # channels_last (NHWC) on a CPU in any precision and on a GPU in bf16: oneDNN's CPU
-        # convolutions run 10-25% faster in it in fp32 and skip layout copies in bf16, and cuDNN's
+        # convolutions run 10-21% faster in it in fp32 and skip layout copies in bf16, and cuDNN's
         # bf16 kernels want it (benchmarks/README.md, "channels_last and fused Adam")
         self.channels_last = self.device.type == "cpu" or self.precision == "bf16"
         if self.channels_last:

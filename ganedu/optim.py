@@ -4,7 +4,8 @@ The fused kernel updates all of a network's parameters in one pass, where the ``
 kernel makes one pass per operation of the update rule. For the DCGAN pair (1.7 M parameters)
 on a 2-core CPU, one Adam step of G and D took 0.6–1.0 ms fused against 3.0–4.7 ms foreach:
 a few per cent of a training step, for the same update (benchmarks/README.md, "channels_last
-and fused Adam"). PyTorch has fused Adam kernels for CPUs (since 2.4), CUDA and Apple GPUs (MPS), hence torch >= 2.5.
+and fused Adam"). The fused kernel runs on CPUs from PyTorch 2.4 on, on CUDA, and in recent
+versions on Apple GPUs (MPS); ganedu asks for torch >= 2.5.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ no pooling, no fully connected hidden layers) live in :mod:`ganedu.nets.dcgan`; 
 the non-saturating loss, Adam(2e-4, β1 = 0.5), N(0, 0.02) weights, plus an EMA of G.
 The chapter 4–6 models reuse these networks (:func:`networks`). ``--option norm=none`` takes
 BatchNorm out of D: chapter 10's D for little data, which memorises 1,000 images within a
-10-minute CPU run where the paper's D does not (benchmarks/README.md, chapter 10).
+10-minute run on a CPU with bf16 units (benchmarks/README.md, chapter 10).
 """
 
 from __future__ import annotations
