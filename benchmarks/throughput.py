@@ -42,7 +42,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from machine import cpu_extensions, cpu_name, isa_caps  # noqa: E402
+from machine import machine  # noqa: E402
 from textbook import PerSampleDataset, TextbookDCGAN  # noqa: E402
 
 from ganedu.data import load_dataset  # noqa: E402
@@ -153,9 +153,7 @@ def main() -> None:
         "textbook_median": round(median["textbook"], 1),
         "ratio": round(ratio, 3),
         "torch": torch.__version__,
-        "cpu": cpu_name(),
-        "extensions": cpu_extensions(),
-        **({"isa_caps": isa_caps()} if isa_caps() else {}),
+        **machine(),  # cpu, extensions, cores, isa_caps if any
         "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "load_avg": round(os.getloadavg()[0], 2),
     }
