@@ -32,7 +32,7 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from machine import machine  # noqa: E402
+from machine import append_rows, machine  # noqa: E402
 
 SETTINGS = [
     {"threads": 2, "wait": "default"},
@@ -88,8 +88,7 @@ def main() -> None:
         rows.append({**case, "images_per_s": round(statistics.median(speeds[i]), 1),
                      "rounds": [round(v, 1) for v in speeds[i]], **stamp})  # fmt: skip
         print(json.dumps(rows[-1]), flush=True)
-    old = json.loads(args.out.read_text()) if args.out.exists() else []
-    args.out.write_text(json.dumps(old + rows, indent=1) + "\n")
+    append_rows(args.out, rows)
 
 
 if __name__ == "__main__":

@@ -26,11 +26,11 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from machine import cpu_name  # noqa: E402
+from machine import append_rows, cpu_name  # noqa: E402
 from score import score_samples  # noqa: E402
 
 from ganedu.models import RunConfig, build  # noqa: E402
-from ganedu.penalties import GradientPenalty, _grad_of_critic  # noqa: E402
+from ganedu.penalties import GradientPenalty, grad_of_critic  # noqa: E402
 from ganedu.train import train  # noqa: E402
 
 
@@ -52,7 +52,7 @@ class ZeroCentredGP(GradientPenalty):
     def __call__(self, D, real, fake, labels=None):
         real, fake = real.float(), fake.detach().float()
         alpha = torch.rand((real.shape[0],) + (1,) * (real.dim() - 1), device=real.device)
-        grad = _grad_of_critic(D, alpha * real + (1 - alpha) * fake, labels)  # as GradientPenalty's
+        grad = grad_of_critic(D, alpha * real + (1 - alpha) * fake, labels)  # as GradientPenalty's
         return self.weight * self.every * grad.flatten(1).pow(2).sum(1).mean()
 
 
@@ -95,7 +95,7 @@ VARIANTS = {
 @torch.no_grad()
 def critic_outputs(gan, data, n: int = 256) -> dict:
     """Mean critic output on ``n`` reals and ``n`` fakes (the scale a Wasserstein critic drifts to)."""
-    real = gan._layout(data.sample(n)[0])
+    real = gan.in_layout(data.sample(n)[0])
     return {
         "D_real": round(gan.D(real).float().mean().item(), 3),
         "D_fake": round(gan.D(gan.generate(n, None)).float().mean().item(), 3),
@@ -138,7 +138,7 @@ def main() -> None:
         train(branch, data, minutes=args.more, batch_size=64)
         rows.append(row(branch, variant, args.first + (time.monotonic() - start) / 60))
         del branch
-    args.out.write_text(json.dumps(old + rows, indent=1) + "\n")
+    append_rows(args.out, rows)
 
 
 if __name__ == "__main__":

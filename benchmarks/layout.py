@@ -6,8 +6,8 @@
 
 For each model, two bundles of its CLI recipe are built with the same seed (``--batch-size`` 64,
 so the rows compare): one as ganedu builds it on a CPU, every network in channels_last (NHWC)
-and every real batch converted to it, and one turned back to the NCHW layout (networks in
-``torch.contiguous_format``, ``gan.channels_last = False``). After a warm-up of each, the two
+and every real batch converted to it, and one turned back to the NCHW layout
+(``gan.use_layout(channels_last=False)``). After a warm-up of each, the two
 train in turn, A B A B, ``--rounds`` times for ``--seconds`` each, so a change in the machine's
 load hits both alike. Reported: the median images/s (steps × batch / s) of each and their ratio.
 
@@ -22,7 +22,6 @@ Run it on an otherwise idle machine.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -32,18 +31,11 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from machine import machine  # noqa: E402
+from machine import append_rows, machine  # noqa: E402
 
 from ganedu.models import RunConfig, build  # noqa: E402
 
 MODELS = ("dcgan", "cgan", "lsgan", "wgan-gp", "r3gan", "stylegan", "cyclegan")
-
-
-def to_nchw(gan) -> None:
-    """Turn a bundle built channels_last back to the default NCHW layout."""
-    gan.channels_last = False
-    for net in gan.modules().values():
-        net.to(memory_format=torch.contiguous_format)
 
 
 def rate(gan, data, batch_size: int, seconds: float) -> float:
@@ -60,7 +52,7 @@ def compare(model: str, precision: str, batch_size: int, seconds: float, rounds:
     for layout in ("channels_last", "nchw"):
         gan, data = build(RunConfig(model, batch_size=batch_size, device="cpu", precision=precision, seed=0))
         if layout == "nchw":
-            to_nchw(gan)
+            gan.use_layout(channels_last=False)
         for _ in range(3):  # warm-up: oneDNN picks and caches its kernels
             gan.train_step(data, batch_size)
         bundles[layout] = (gan, data)
@@ -98,8 +90,7 @@ def main() -> None:
         rows.append(row)
         print(f"| {model} | {row['precision']} | {row['channels_last_images_per_s']:,.0f} "
               f"| {row['nchw_images_per_s']:,.0f} | {row['ratio']:.2f}× |", flush=True)  # fmt: skip
-    old = json.loads(args.out.read_text()) if args.out.exists() else []
-    args.out.write_text(json.dumps(old + rows, indent=1) + "\n")
+    append_rows(args.out, rows)
 
 
 if __name__ == "__main__":

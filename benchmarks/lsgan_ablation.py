@@ -31,7 +31,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from machine import machine  # noqa: E402
+from machine import append_rows, machine  # noqa: E402
 from score import score_samples  # noqa: E402
 
 from ganedu import losses  # noqa: E402
@@ -101,8 +101,7 @@ def main() -> None:
                      **scores, **means, **diagnostics, **machine(), "threads": args.threads})  # fmt: skip
         print(json.dumps(rows[-1]), flush=True)
     if args.out:
-        old = json.loads(args.out.read_text()) if args.out.exists() else []
-        args.out.write_text(json.dumps(old + rows, indent=1) + "\n")
+        append_rows(args.out, rows)
 
 
 if __name__ == "__main__":

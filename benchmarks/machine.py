@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 from pathlib import Path
@@ -55,3 +56,16 @@ def machine() -> dict:
         "cores": os.cpu_count(),
         **({"isa_caps": caps} if caps else {}),
     }
+
+
+def append_rows(path: Path, rows: list[dict], indent: int = 1) -> None:
+    """Add ``rows`` to the JSON list in ``path`` (created with its folder if missing), atomically.
+
+    The list is written to a temporary file beside ``path`` and renamed over it, so a run
+    stopped mid-write leaves the earlier rows intact.
+    """
+    old = json.loads(path.read_text()) if path.is_file() else []
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps([*old, *rows], indent=indent) + "\n")
+    os.replace(tmp, path)

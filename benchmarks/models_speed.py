@@ -32,7 +32,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import flop_registry
 
 sys.path.insert(0, str(Path(__file__).parent))
-from machine import machine  # noqa: E402
+from machine import append_rows, machine  # noqa: E402
 
 from ganedu.models import MODELS, RunConfig, build  # noqa: E402
 from ganedu.train import train  # noqa: E402
@@ -103,8 +103,7 @@ def main() -> None:
         row["share_of_peak"] = round(row["gflop_per_s"] / peak, 3)
         rows.append({**row, **stamp})
         print(json.dumps(row), flush=True)
-    old = json.loads(args.out.read_text()) if args.out.exists() else []
-    args.out.write_text(json.dumps(old + rows, indent=1) + "\n")
+    append_rows(args.out, rows)
 
 
 if __name__ == "__main__":

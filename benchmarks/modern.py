@@ -41,7 +41,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from machine import machine  # noqa: E402
+from machine import append_rows, machine  # noqa: E402
 
 import ganedu  # noqa: E402
 from ganedu import editing, losses  # noqa: E402
@@ -171,7 +171,7 @@ def d_logits(gan, seen, held_out) -> dict:
     """
     with gan.autocast():
         batches = {"D_train": seen, "D_test": held_out, "D_fake": gan.G(gan.sample_z(len(seen)))}
-        return {k: round(gan.D(gan._layout(x)).float().mean().item(), 3) for k, x in batches.items()}
+        return {k: round(gan.D(gan.in_layout(x)).float().mean().item(), 3) for k, x in batches.items()}
 
 
 def main() -> None:
@@ -201,8 +201,7 @@ def main() -> None:
     else:
         rows = little(args.seeds, args.minutes, args.steps, args.policies, args.norm, args.marks)
     stamp = {"date": date.today().isoformat(), "threads": torch.get_num_threads(), **machine()}
-    old = json.loads(args.out.read_text()) if args.out.exists() else []
-    args.out.write_text(json.dumps(old + [{**r, **stamp} for r in rows], indent=1) + "\n")
+    append_rows(args.out, [{**r, **stamp} for r in rows])
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from machine import machine  # noqa: E402
+from machine import append_rows, machine  # noqa: E402
 
 PHASES = """
 import json, time
@@ -80,8 +80,7 @@ def main() -> None:
             rows[f"train: {key}"] = round(statistics.median(p[key] for p in phases), 2)
             print(f"{'train: ' + key:28s} {rows[f'train: {key}']:6.2f} s", flush=True)
     stamp = {"date": date.today().isoformat(), **machine(), "repeats": args.repeats}
-    old = json.loads(args.out.read_text()) if args.out.exists() else []
-    args.out.write_text(json.dumps(old + [{**stamp, "seconds": rows}], indent=1) + "\n")
+    append_rows(args.out, [{**stamp, "seconds": rows}])
 
 
 if __name__ == "__main__":

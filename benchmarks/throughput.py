@@ -31,7 +31,6 @@ otherwise idle machine (or as in benchmarks/README.md, under ``chrt -r 10``).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -42,7 +41,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from machine import machine  # noqa: E402
+from machine import append_rows, machine  # noqa: E402
 from textbook import PerSampleDataset, TextbookDCGAN  # noqa: E402
 
 from ganedu.data import load_dataset  # noqa: E402
@@ -98,12 +97,6 @@ class Textbook:
         return images, time.perf_counter() - start
 
 
-def append_row(path: Path, row: dict) -> None:
-    rows = json.loads(path.read_text()) if path.is_file() else []
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps([*rows, row], indent=2) + "\n")
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seconds", type=float, default=30.0, help="length of each measured round")
@@ -157,7 +150,7 @@ def main() -> None:
         "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "load_avg": round(os.getloadavg()[0], 2),
     }
-    append_row(args.out, row)
+    append_rows(args.out, [row], indent=2)
     print("| precision | compile | threads | ganedu images/s | textbook images/s | ganedu / textbook |")
     print("|---|---|---:|---:|---:|---:|")
     print(

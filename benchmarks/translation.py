@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from machine import machine  # noqa: E402
+from machine import append_rows, machine  # noqa: E402
 
 from ganedu.data import load_dataset, to_float
 from ganedu.metrics import ClassifierFeatures
@@ -85,8 +85,7 @@ def main() -> None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(row, indent=2) + "\n")
     if args.append:
-        rows = json.loads(args.append.read_text()) if args.append.exists() else []
-        args.append.write_text(json.dumps([*rows, row], indent=1) + "\n")
+        append_rows(args.append, [row])
 
 
 if __name__ == "__main__":

@@ -112,10 +112,7 @@ class GAN:
         # channels_last (NHWC) on a CPU in any precision and on a GPU in bf16: oneDNN's CPU
         # convolutions run 10-21% faster in it in fp32 and skip layout copies in bf16, and cuDNN's
         # bf16 kernels want it (benchmarks/README.md, "channels_last and fused Adam")
-        self.channels_last = self.device.type == "cpu" or self.precision == "bf16"
-        if self.channels_last:
-            for net in self.modules().values():
-                net.to(memory_format=torch.channels_last)
+        self.use_layout(channels_last=self.device.type == "cpu" or self.precision == "bf16")
         self.step = 0  # generator updates so far
         self.d_updates = 0  # discriminator updates so far (the clock of lazy penalties)
 
@@ -133,7 +130,19 @@ class GAN:
             return torch.autocast(self.device.type, dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
-    def _layout(self, x: Tensor) -> Tensor:
+    def use_layout(self, channels_last: bool) -> None:
+        """Keep the networks' weights (and :meth:`in_layout`'s batches) channels_last or in NCHW.
+
+        Call it before the first step: Adam's moments take their parameter's layout when created.
+        Only speed depends on it (``tests/test_train.py``; ``benchmarks/layout.py`` times both).
+        """
+        self.channels_last = channels_last
+        memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        for net in self.modules().values():
+            net.to(memory_format=memory_format)
+
+    def in_layout(self, x: Tensor) -> Tensor:
+        """``x`` in the networks' layout: an image batch (B, C, H, W) made channels_last if they are."""
         return x.contiguous(memory_format=torch.channels_last) if self.channels_last and x.dim() == 4 else x
 
     def sample_z(self, n: int) -> Tensor:
@@ -166,7 +175,7 @@ class GAN:
     def d_step(self, real: Tensor, labels: Tensor | None) -> dict[str, Tensor]:
         """One discriminator update on a real batch and a fresh fake batch; returns its losses."""
         cond = self._cond(labels)
-        real = self._layout(real)
+        real = self.in_layout(real)
         with torch.no_grad(), self.autocast():
             fake = self.generate(real.shape[0], labels)  # G is fixed in this phase
         with self.autocast():

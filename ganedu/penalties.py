@@ -11,7 +11,7 @@ import torch
 from torch import Tensor, nn
 
 
-def _grad_of_critic(D: nn.Module, x: Tensor, labels: Tensor | None) -> Tensor:
+def grad_of_critic(D: nn.Module, x: Tensor, labels: Tensor | None) -> Tensor:
     """∇ₓ Σ D(x) in fp32 with autocast off, keeping the graph for the double backward."""
     x = x.float().requires_grad_(True)
     with torch.autocast(x.device.type, enabled=False):
@@ -50,7 +50,7 @@ class GradientPenalty:
         real, fake = real.float(), fake.detach().float()
         shape = (real.shape[0],) + (1,) * (real.dim() - 1)  # (B, 1, 1, 1)
         alpha = torch.rand(shape, device=real.device, generator=self.generator)
-        grad = _grad_of_critic(D, alpha * real + (1 - alpha) * fake, labels)  # (B, C, H, W)
+        grad = grad_of_critic(D, alpha * real + (1 - alpha) * fake, labels)  # (B, C, H, W)
         norms = grad.flatten(1).norm(2, dim=1)  # (B,): ‖∇D(x̂)‖ over C·H·W
         return self.weight * self.every * ((norms - 1) ** 2).mean()
 
@@ -69,7 +69,7 @@ class R1Penalty:
         self.gamma, self.every = gamma, every
 
     def __call__(self, D: nn.Module, real: Tensor, fake: Tensor, labels: Tensor | None = None) -> Tensor:
-        grad = _grad_of_critic(D, real.detach(), labels)  # (B, C, H, W)
+        grad = grad_of_critic(D, real.detach(), labels)  # (B, C, H, W)
         return 0.5 * self.gamma * self.every * grad.flatten(1).pow(2).sum(1).mean()
 
 
@@ -88,7 +88,7 @@ class R2Penalty:
         self.gamma, self.every = gamma, every
 
     def __call__(self, D: nn.Module, real: Tensor, fake: Tensor, labels: Tensor | None = None) -> Tensor:
-        grad = _grad_of_critic(D, fake.detach(), labels)  # (B, C, H, W)
+        grad = grad_of_critic(D, fake.detach(), labels)  # (B, C, H, W)
         return 0.5 * self.gamma * self.every * grad.flatten(1).pow(2).sum(1).mean()
 
 

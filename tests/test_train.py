@@ -69,16 +69,19 @@ def test_cpu_bundles_train_channels_last_with_fused_adam_and_the_same_result_as_
         gan, data = build(RunConfig("dcgan", device="cpu", precision="fp32", batch_size=8, seed=0))
         assert gan.channels_last and all(o.defaults["fused"] for o in gan.optimizers().values())
         if layout == "nchw":
-            gan.channels_last = False
-            for net in gan.modules().values():
-                net.to(memory_format=torch.contiguous_format)
+            gan.use_layout(channels_last=False)
+            assert gan.D.features[0].weight.is_contiguous()
         torch.manual_seed(1)
         gan.train_step(data, 8)
         bundles.append(gan)
     conv = bundles[0].D.features[0].weight
     assert conv.is_contiguous(memory_format=torch.channels_last)  # the optimizer kept the layout
     for a, b in zip(bundles[0].G.parameters(), bundles[1].G.parameters(), strict=True):
-        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+        scale = a.grad.abs().max().item()
+        torch.testing.assert_close(a.grad, b.grad, rtol=1e-3, atol=1e-4 * scale)  # the same gradients
+        # Adam's first update is about lr·sign(g): only where g is within rounding of 0 may it differ
+        sure = a.grad.abs() > 1e-3 * scale
+        torch.testing.assert_close(a[sure], b[sure], rtol=1e-4, atol=1e-5)
 
 
 def test_nan_guard_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint(tmp_path):

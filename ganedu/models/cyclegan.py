@@ -227,7 +227,7 @@ class CycleGAN(GAN):
     def train_step(self, data: UnpairedBatches, batch_size: int) -> dict[str, Tensor]:
         """The paper's order: generators first, then both discriminators on those fakes."""
         self.set_learning_rates()
-        a, b = (self._layout(x) for x in data.sample(batch_size))
+        a, b = (self.in_layout(x) for x in data.sample(batch_size))
         logs, fake_a, fake_b = self.generator_phase(a, b)
         logs.update(self.discriminator_phase(a, b, fake_a, fake_b))
         return logs

@@ -138,7 +138,7 @@ class R3GAN(GAN):
         cond = self._cond(labels)
         self.D.requires_grad_(False)  # gradients flow through D to G; D's own weights need none
         with self.autocast():
-            real_logits = self.D(self.seen_by_d(self._layout(real)), *cond)  # no graph: nothing needs grad
+            real_logits = self.D(self.seen_by_d(self.in_layout(real)), *cond)  # no graph: nothing needs grad
             fake_logits = self.D(self.seen_by_d(self.generate(batch_size, labels)), *cond)
         loss = self.g_loss(real_logits.float(), fake_logits.float())
         self.update_generator(loss)

@@ -35,7 +35,7 @@ class FeatureMatchingGAN(GAN):
         with self.autocast():
             fake = self.G(self.sample_z(batch_size))
             with torch.no_grad():
-                real_features = self.D.features(self._layout(real))
+                real_features = self.D.features(self.in_layout(real))
             fake_features = self.D.features(fake)
         loss = feature_matching_loss(real_features, fake_features)
         self.update_generator(loss)
