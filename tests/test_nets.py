@@ -42,6 +42,23 @@ def test_discriminators_end_in_logits_not_sigmoid():
     assert D(torch.ones(2, 1, 32, 32)).abs().max() > 1
 
 
+@pytest.mark.parametrize("mbstd", [0, 4])
+def test_dcgan_discriminator_sees_its_group_only_with_minibatch_stddev(mbstd):
+    # groups of 4 in a batch of 8: samples 0, 2, 4, 6 form one group (b mod B/g), 1, 3, 5, 7 the other
+    torch.manual_seed(0)
+    D = dcgan.Discriminator(nc=1, image_size=32, norm="none", mbstd=mbstd)
+    if mbstd:
+        nn.init.ones_(D.head.weight[:, -1])  # make the stddev channel count, as training would
+    x = torch.randn(8, 1, 32, 32)
+    y = x.clone()
+    y[2] = torch.randn(1, 32, 32)  # another image in sample 0's group
+    with torch.no_grad():
+        before, after = D(x), D(y)
+    assert before.shape == (8,)
+    torch.testing.assert_close(before[1::2], after[1::2])  # the other group never sees it
+    assert ((before[0] - after[0]).abs() > 1e-4).item() == (mbstd > 0)  # sample 0 sees its group's spread
+
+
 def test_dcgan_initialisation_is_normal_0_002():
     G = dcgan.Generator(image_size=64)
     w = torch.cat([m.weight.flatten() for m in G.modules() if isinstance(m, nn.ConvTranspose2d)])

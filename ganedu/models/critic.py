@@ -19,6 +19,7 @@ class CriticOptions:
     n_critic: int = option(1, "discriminator updates per generator update", min=1)
     norm: str = option("batch", "D's hidden normalisation", choices=NORMS)
     spectral_norm: bool = option(False, "spectral normalisation on every layer of D")
+    mbstd: int = option(0, "D's minibatch-stddev group size before its head (ProGAN; 0: none)", min=0)
 
     def learning_rates(self) -> tuple[float, float]:
         """(G's, D's) learning rate."""

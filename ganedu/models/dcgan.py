@@ -32,10 +32,14 @@ class Options:
     norm: str = option("batch", "D's hidden normalisation (paper: batch)", choices=NORMS)
 
 
-def networks(config, norm: str = "batch", spectral_norm: bool = False):
-    """The 32×32 DCGAN pair for ``config``'s channels; D's normalisation ``norm``, optionally spectral-normalised."""
+def networks(config, norm: str = "batch", spectral_norm: bool = False, mbstd: int = 0):
+    """The 32×32 DCGAN pair for ``config``'s channels.
+
+    D's hidden normalisation ``norm``, optionally spectral-normalised, with a minibatch-stddev
+    channel over groups of ``mbstd`` samples before its head if ``mbstd`` > 0.
+    """
     G = nets.Generator(nz=NZ, nc=config.channels, image_size=32)
-    D = nets.Discriminator(nc=config.channels, image_size=32, norm=norm)
+    D = nets.Discriminator(nc=config.channels, image_size=32, norm=norm, mbstd=mbstd)
     return G, (spectral_norm_all(D) if spectral_norm else D)
 
 

@@ -44,7 +44,7 @@ class Options(CriticOptions):
 
 def build(config, options: Options, dev) -> GAN:
     """LSGAN (or hinge) on the DCGAN pair, Adam(2e-4, β1 = 0.5)."""
-    G, D = dcgan.networks(config, options.norm, options.spectral_norm)
+    G, D = dcgan.networks(config, options.norm, options.spectral_norm, options.mbstd)
     lr_g, lr_d = options.learning_rates()
     return GAN(
         G, D,

@@ -75,7 +75,7 @@ class WGAN(GAN):
 
 def build(config, options: Options, dev) -> GAN:
     """WGAN: Wasserstein losses, clipping after every critic step, RMSprop."""
-    G, D = dcgan.networks(config, options.norm, options.spectral_norm)
+    G, D = dcgan.networks(config, options.norm, options.spectral_norm, options.mbstd)
     lr_g, lr_d = options.learning_rates()
     return WGAN(
         G, D, torch.optim.RMSprop(G.parameters(), lr=lr_g), torch.optim.RMSprop(D.parameters(), lr=lr_d),

@@ -25,7 +25,9 @@ Three departures from the paper, named, for a recipe that learns within minutes 
   only and weighed by 4 (lazy regularisation, StyleGAN2), so its average strength stays λ.
 
 ``options=PAPER`` (CLI: ``--option n_critic=5 --option lr=1e-4 --option gp_every=1``) gives the
-paper's recipe.
+paper's recipe. ``--option mbstd=4`` adds ProGAN's minibatch-stddev channel to the critic
+(Karras et al. 2018, who trained WGAN-GP with it): FD 23.6 against 29.7 at about 6,200 steps on
+one seed, not yet the default (benchmarks/README.md, "What keeps the DCGAN improving late").
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ class Options(CriticOptions):
 
 def build(config, options: Options, dev) -> GAN:
     """WGAN-GP: Wasserstein losses plus λ·GP (lazy, every ``gp_every`` critic steps), Adam(lr, (β₁, β₂))."""
-    G, D = dcgan.networks(config, options.norm, options.spectral_norm)
+    G, D = dcgan.networks(config, options.norm, options.spectral_norm, options.mbstd)
     lr_g, lr_d = options.learning_rates()
     betas = (options.beta1, options.beta2)
     return GAN(

@@ -17,6 +17,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ganedu.nets.layers import minibatch_stddev
+
 
 def _num_blocks(image_size: int) -> int:
     """Up/down-sampling blocks between 4×4 and ``image_size``, excluding the last layer."""
@@ -128,13 +130,19 @@ class Discriminator(nn.Module):
     """DCGAN discriminator: image (B, nc, S, S) -> logit (B,). No sigmoid.
 
     ``norm="batch"`` is the paper's; a WGAN critic uses ``"none"`` or ``"layer"`` (:func:`norm_layer`).
+    ``mbstd=g`` appends ProGAN's minibatch-stddev channel over groups of g samples before the head
+    (:func:`~ganedu.nets.layers.minibatch_stddev`; Karras et al. 2018); 0 leaves it out.
     """
 
-    def __init__(self, nc: int = 1, ndf: int = 64, image_size: int = 32, norm: str = "batch"):
+    def __init__(self, nc: int = 1, ndf: int = 64, image_size: int = 32, norm: str = "batch", mbstd: int = 0):
         super().__init__()
+        self.mbstd = mbstd
         self.features, width = discriminator_features(nc, ndf, image_size, norm)
-        self.head = nn.Conv2d(width, 1, 4, 1, 0, bias=False)  # (B, 1, 1, 1)
+        self.head = nn.Conv2d(width + (mbstd > 0), 1, 4, 1, 0, bias=False)  # (B, 1, 1, 1)
         self.apply(init_weights)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(x)).flatten()  # (B,)
+        h = self.features(x)  # (B, width, 4, 4)
+        if self.mbstd:
+            h = minibatch_stddev(h, self.mbstd)  # (B, width + 1, 4, 4)
+        return self.head(h).flatten()  # (B,)
