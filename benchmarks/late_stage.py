@@ -30,7 +30,7 @@ from machine import append_rows, cpu_name  # noqa: E402
 from score import score_samples  # noqa: E402
 
 from ganedu.models import RunConfig, build  # noqa: E402
-from ganedu.penalties import GradientPenalty, grad_of_critic  # noqa: E402
+from ganedu.penalties import GradientPenalty  # noqa: E402
 from ganedu.train import train  # noqa: E402
 
 
@@ -46,19 +46,9 @@ class DriftPenalty:
         return self.eps * D(real).float().pow(2).mean()
 
 
-class ZeroCentredGP(GradientPenalty):
-    """The penalty pulled towards a zero gradient on the interpolates (Thanh-Tung et al. 2019)."""
-
-    def __call__(self, D, real, fake, labels=None):
-        real, fake = real.float(), fake.detach().float()
-        alpha = torch.rand((real.shape[0],) + (1,) * (real.dim() - 1), device=real.device)
-        grad = grad_of_critic(D, alpha * real + (1 - alpha) * fake, labels)  # as GradientPenalty's
-        return self.weight * self.every * grad.flatten(1).pow(2).sum(1).mean()
-
-
 def _zero_centred(gan) -> None:
     gp = gan.penalties["GP"]
-    gan.penalties["GP"] = ZeroCentredGP(gp.weight, every=gp.every)
+    gan.penalties["GP"] = GradientPenalty(gp.weight, every=gp.every, centre=0.0)  # Thanh-Tung et al. 2019
 
 
 def _param_groups(gan, which=("g", "d")):

@@ -37,14 +37,24 @@ class GradientPenalty:
     not in the WGAN-GP paper; it cuts the double backward, the costliest part of a critic step,
     to one step in k.
 
+    ``centre=0`` pulls the gradient towards zero instead of norm 1: the zero-centred penalty of
+    Thanh-Tung et al. (2019), also not in the WGAN-GP paper.
+
     Args:
         weight: λ (10 in the paper).
         generator: optional ``torch.Generator`` for α, for reproducible tests.
         every: k, the penalty's interval in critic updates (1 in the paper).
+        centre: the gradient norm the penalty pulls towards (1 in the paper).
     """
 
-    def __init__(self, weight: float = 10.0, generator: torch.Generator | None = None, every: int = 1):
-        self.weight, self.generator, self.every = weight, generator, every
+    def __init__(
+        self,
+        weight: float = 10.0,
+        generator: torch.Generator | None = None,
+        every: int = 1,
+        centre: float = 1.0,
+    ):
+        self.weight, self.generator, self.every, self.centre = weight, generator, every, centre
 
     def __call__(self, D: nn.Module, real: Tensor, fake: Tensor, labels: Tensor | None = None) -> Tensor:
         real, fake = real.float(), fake.detach().float()
@@ -52,7 +62,7 @@ class GradientPenalty:
         alpha = torch.rand(shape, device=real.device, generator=self.generator)
         grad = grad_of_critic(D, alpha * real + (1 - alpha) * fake, labels)  # (B, C, H, W)
         norms = grad.flatten(1).norm(2, dim=1)  # (B,): ‖∇D(x̂)‖ over C·H·W
-        return self.weight * self.every * ((norms - 1) ** 2).mean()
+        return self.weight * self.every * ((norms - self.centre) ** 2).mean()
 
 
 class R1Penalty:

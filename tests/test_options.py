@@ -65,6 +65,18 @@ def test_option_without_equals_sign_and_out_of_range_values_are_refused(tmp_path
     assert "least-squares, hinge" in one_error_line(capsys)
 
 
+@pytest.mark.parametrize("model", ["wgan", "wgan-gp", "lsgan"])
+def test_minibatch_stddev_group_that_does_not_divide_the_batch_is_refused_before_training(
+    model, tmp_path, capsys
+):
+    out = tmp_path / "run"
+    argv = ["train", model, "--steps", "1", "--batch-size", "30", "--out", str(out), "--option", "mbstd=4"]
+    assert main(argv) == 1
+    line = one_error_line(capsys)
+    assert "'mbstd'" in line and "--batch-size 30" in line and "divisible by 4" in line, line
+    assert not (out / "checkpoint.pt").exists()  # no step was taken
+
+
 def test_values_are_converted_to_the_declared_types():
     @dataclasses.dataclass
     class Options:

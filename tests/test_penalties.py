@@ -33,6 +33,12 @@ def test_gradient_penalty_of_a_linear_critic_is_closed_form():
     assert GradientPenalty(10.0)(D, images(0), images(1)).item() == pytest.approx(10.0 * (2.0 - 1.0) ** 2)
 
 
+def test_zero_centred_gradient_penalty_is_lambda_times_the_squared_norm():
+    D = Linear(torch.full((1, 4, 4), 0.5))  # ‖∇D‖ = 2 everywhere
+    assert GradientPenalty(10.0, centre=0.0)(D, images(0), images(1)).item() == pytest.approx(10.0 * 2.0**2)
+    assert GradientPenalty(10.0, centre=0.0)(Linear(torch.zeros(1, 4, 4)), images(0), images(1)).item() == 0
+
+
 def test_gradient_penalty_uses_one_alpha_per_sample():
     """For D(x) = ½‖x‖² the gradient at x̂ is x̂ itself: recompute it with α of shape (B,1,1,1)."""
 

@@ -138,7 +138,7 @@ class Discriminator(nn.Module):
         super().__init__()
         self.mbstd = mbstd
         self.features, width = discriminator_features(nc, ndf, image_size, norm)
-        self.head = nn.Conv2d(width + (mbstd > 0), 1, 4, 1, 0, bias=False)  # (B, 1, 1, 1)
+        self.head = nn.Conv2d(width + 1 if mbstd else width, 1, 4, 1, 0, bias=False)  # (B, 1, 1, 1)
         self.apply(init_weights)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
