@@ -77,6 +77,14 @@ def test_minibatch_stddev_group_that_does_not_divide_the_batch_is_refused_before
     assert not (out / "checkpoint.pt").exists()  # no step was taken
 
 
+def test_stylegan_refuses_a_batch_its_minibatch_stddev_groups_do_not_divide_before_training(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "stylegan", "--steps", "1", "--batch-size", "30", "--out", str(out)]) == 1
+    line = one_error_line(capsys)
+    assert "stylegan" in line and "--batch-size 30" in line and "divisible by 4" in line, line
+    assert not (out / "checkpoint.pt").exists()  # no step was taken
+
+
 def test_values_are_converted_to_the_declared_types():
     @dataclasses.dataclass
     class Options:

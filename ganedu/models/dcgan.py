@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from ganedu import losses
 from ganedu.gan import GAN
-from ganedu.models.base import ModelSpec, image_data
+from ganedu.models.base import ModelSpec, check_minibatch_groups, image_data
 from ganedu.models.critic import NORMS
-from ganedu.models.options import OptionError, option
+from ganedu.models.options import option
 from ganedu.nets import dcgan as nets
 from ganedu.nets.layers import spectral_norm_all
 from ganedu.optim import adam
@@ -39,11 +39,8 @@ def networks(config, norm: str = "batch", spectral_norm: bool = False, mbstd: in
     channel over groups of ``mbstd`` samples before its head if ``mbstd`` > 0: every training
     batch must then split into whole groups, checked here rather than at the first step.
     """
-    if mbstd and config.batch_size >= mbstd and config.batch_size % mbstd:
-        raise OptionError(
-            f"option 'mbstd' of {config.model}: --batch-size {config.batch_size} does not split into groups "
-            f"of {mbstd}; pick a batch size divisible by {mbstd}, or mbstd=0"
-        )
+    if mbstd:
+        check_minibatch_groups(config, mbstd, "mbstd")
     G = nets.Generator(nz=NZ, nc=config.channels, image_size=32)
     D = nets.Discriminator(nc=config.channels, image_size=32, norm=norm, mbstd=mbstd)
     return G, (spectral_norm_all(D) if spectral_norm else D)

@@ -26,7 +26,7 @@ from torch import Tensor
 
 from ganedu import losses
 from ganedu.gan import GAN
-from ganedu.models.base import ModelSpec, image_data
+from ganedu.models.base import ModelSpec, check_minibatch_groups, image_data
 from ganedu.models.options import option
 from ganedu.nets.stylegan import Discriminator, Generator, mix_styles
 from ganedu.optim import adam
@@ -123,6 +123,7 @@ def build(config, options: Options, dev) -> StyleGAN:
     nc = config.channels
     G = Generator(options.z_dim, options.w_dim, nc, 32, options.mapping_layers, options.cbase, options.cmax)
     D = Discriminator(nc, 32, options.cbase, options.cmax)
+    check_minibatch_groups(config, D.mbstd_group)
     # lr 0.01, not StyleGAN2-ADA's 0.0025 for long runs: over a 3-minute CPU budget (bf16, AMX)
     # 0.01 reached a classifier-feature FD of 243 against 318
     lr, betas, k = options.lr, (0.0, 0.99), options.r1_interval

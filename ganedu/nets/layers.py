@@ -67,6 +67,18 @@ class SelfAttention(nn.Module):
         return x + self.gamma * self.v(o)  # (B, C, H, W)
 
 
+def minibatch_group(batch_size: int, group_size: int) -> int:
+    """The group :func:`minibatch_stddev` takes for a batch: ``min(group_size, batch_size)``.
+
+    Raises:
+        ValueError: if that group does not divide the batch.
+    """
+    g = min(group_size, batch_size)
+    if batch_size % g:
+        raise ValueError(f"batch size {batch_size} is not divisible by the minibatch-stddev group size {g}")
+    return g
+
+
 def minibatch_stddev(x: Tensor, group_size: int = 4) -> Tensor:
     r"""Append one channel: the standard deviation of each feature over a group of samples, averaged.
 
@@ -78,9 +90,7 @@ def minibatch_stddev(x: Tensor, group_size: int = 4) -> Tensor:
         ``(B, C + 1, H, W)``.
     """
     B, C, H, W = x.shape
-    g = min(group_size, B)
-    if B % g:
-        raise ValueError(f"batch size {B} is not divisible by the minibatch-stddev group size {g}")
+    g = minibatch_group(B, group_size)
     y = x.float().reshape(g, B // g, C, H, W)  # (G, B/G, C, H, W)
     y = (y.var(dim=0, unbiased=False) + 1e-8).sqrt()  # (B/G, C, H, W): std over the group
     y = y.mean(dim=(1, 2, 3))  # (B/G,): one number per group
