@@ -148,19 +148,23 @@ def test_feature_matching_gan_trains_g_on_d_features():
     assert any(not torch.equal(a, p) for a, p in zip(g_before, G.parameters(), strict=True))
 
 
-def test_wgan_recipe_clips_every_critic_weight_and_has_no_batchnorm():
+def test_wgan_recipe_clips_every_critic_weight_and_keeps_the_authors_batchnorm():
     gan, data = build(RunConfig("wgan", device="cpu", precision="fp32", batch_size=8))
     # the named departures from the paper: 1 critic step, RMSprop 2e-4, c = 0.1
     assert gan.n_critic == 1 and isinstance(gan.opt_d, torch.optim.RMSprop)
     assert gan.opt_d.param_groups[0]["lr"] == 2e-4
-    assert not any(isinstance(m, nn.BatchNorm2d) for m in gan.D.modules())
+    # the authors' critic has BatchNorm (measured: 0.95x the DCGAN's FD at ten minutes, 2.9x without)
+    assert any(isinstance(m, nn.BatchNorm2d) for m in gan.D.modules())
     train(gan, data, steps=1, batch_size=8)
-    assert max(p.abs().max().item() for p in gan.D.parameters()) <= 0.1 + 1e-9
+    # every parameter, BatchNorm's scale and shift included, as in the authors' code
+    assert max(p.abs().max().item() for p in gan.D.parameters()) <= 0.1 + 1e-7  # float32(0.1) is 0.1000000015
+    gan, _ = build(RunConfig("wgan", device="cpu", batch_size=8, options={"norm": "none"}))
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in gan.D.modules())
     assert wgan.PAPER == {"n_critic": 5, "lr": 5e-5, "clip": 0.01}
     gan, data = build(RunConfig("wgan", device="cpu", precision="fp32", batch_size=8, options=wgan.PAPER))
     assert gan.n_critic == 5 and gan.opt_d.param_groups[0]["lr"] == 5e-5
     train(gan, data, steps=1, batch_size=8)
-    assert max(p.abs().max().item() for p in gan.D.parameters()) <= 0.01 + 1e-9
+    assert max(p.abs().max().item() for p in gan.D.parameters()) <= 0.01 + 1e-7
 
 
 def test_wgan_gp_recipe_uses_the_penalty_and_refuses_batchnorm():
