@@ -22,7 +22,8 @@ from collections.abc import Sequence
 import torch
 
 from ganedu.checkpoint import load_checkpoint, save_checkpoint
-from ganedu.errors import TrainingDiverged
+from ganedu.errors import GaneduError, TrainingDiverged
+from ganedu.nets.layers import minibatch_group, minibatch_group_sizes
 
 
 class Callback:
@@ -60,6 +61,7 @@ def train(gan, data, *, steps: int | None = None, minutes: float | None = None, 
     """
     if steps is None and minutes is None and not callbacks:
         raise ValueError("give steps=, minutes= or both, so the loop knows when to stop")
+    check_batch_size(gan, batch_size)
     deadline = time.monotonic() + 60 * minutes if minutes is not None else math.inf
     for cb in callbacks:
         cb.on_train_start(gan)
@@ -87,6 +89,24 @@ def train(gan, data, *, steps: int | None = None, minutes: float | None = None, 
     for cb in callbacks:
         cb.on_train_end(gan)
     return gan
+
+
+def check_batch_size(gan, batch_size: int) -> None:
+    """Refuse, before the first step, a ``batch_size`` that D's minibatch-stddev groups do not divide.
+
+    The CLI checks this when it builds a recipe; this catches the same mistake in a notebook,
+    ``train(gan, data, batch_size=30)`` with a D whose groups are 4, with one readable message
+    instead of a traceback from inside D at the first step.
+    """
+    D = getattr(gan, "D", None)
+    for g in sorted(minibatch_group_sizes(D)) if isinstance(D, torch.nn.Module) else ():
+        try:
+            minibatch_group(batch_size, g)
+        except ValueError:
+            raise GaneduError(
+                f"batch_size={batch_size} does not split into D's minibatch-stddev groups of {g}; "
+                f"pick a batch size divisible by {g}"
+            ) from None
 
 
 def checkpoint_state(gan, data) -> dict:

@@ -8,12 +8,13 @@ import torch
 from ganedu import losses
 from ganedu.callbacks import Checkpointer, History, JsonlLog, SampleGrid
 from ganedu.checkpoint import load_checkpoint, save_checkpoint
-from ganedu.data import ImageBatches
+from ganedu.data import ImageBatches, ToyBatches
 from ganedu.ema import EMA
-from ganedu.errors import CheckpointError, TrainingDiverged
+from ganedu.errors import CheckpointError, GaneduError, TrainingDiverged
 from ganedu.gan import GAN
 from ganedu.models import MODELS, RunConfig, build
 from ganedu.nets import dcgan, mlp
+from ganedu.nets.layers import MinibatchStdDev
 from ganedu.train import resume, save_run, train
 
 
@@ -104,6 +105,29 @@ def test_an_optimizer_that_raises_on_overflow_is_the_divergence_message_too():
             group.update(lr=1e300, foreach=True, fused=None)
     with pytest.raises(TrainingDiverged, match=r"diverged at step 1 \(overflow = inf\)"):
         train(gan, data, steps=2, batch_size=8)
+
+
+def test_a_batch_the_minibatch_stddev_groups_do_not_divide_is_refused_before_the_first_step():
+    # a notebook's train(gan, data, batch_size=30) skips the CLI's check; the loop makes its own
+    gan, data = build(RunConfig("wgan-gp", device="cpu", batch_size=8, options={"mbstd": 4}))
+    with pytest.raises(GaneduError, match=r"batch_size=30 .* groups of 4; pick a batch size divisible by 4"):
+        train(gan, data, steps=1, batch_size=30)
+    assert gan.step == 0
+    # the layer in a D of one's own is found too, and a batch the groups divide trains
+    G = mlp.Generator(nz=4, out_shape=(2,), hidden=8, depth=1, batchnorm=False, tanh=False)
+    D = torch.nn.Sequential(
+        torch.nn.Unflatten(1, (2, 1, 1)),
+        MinibatchStdDev(group_size=3),
+        torch.nn.Flatten(),
+        torch.nn.Linear(3, 1),
+    )
+    toy = GAN(G, D, torch.optim.Adam(G.parameters()), torch.optim.Adam(D.parameters()),
+              losses.minimax_d, losses.nonsaturating_g, nz=4)  # fmt: skip
+    points = ToyBatches("ring", n=600)
+    with pytest.raises(GaneduError, match="groups of 3"):
+        train(toy, points, steps=1, batch_size=8)
+    train(toy, points, steps=1, batch_size=9)
+    assert toy.step == 1
 
 
 def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):

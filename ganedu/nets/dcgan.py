@@ -136,13 +136,13 @@ class Discriminator(nn.Module):
 
     def __init__(self, nc: int = 1, ndf: int = 64, image_size: int = 32, norm: str = "batch", mbstd: int = 0):
         super().__init__()
-        self.mbstd = mbstd
+        self.mbstd_group = mbstd  # 0: no minibatch-stddev channel
         self.features, width = discriminator_features(nc, ndf, image_size, norm)
         self.head = nn.Conv2d(width + 1 if mbstd else width, 1, 4, 1, 0, bias=False)  # (B, 1, 1, 1)
         self.apply(init_weights)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.features(x)  # (B, width, 4, 4)
-        if self.mbstd:
-            h = minibatch_stddev(h, self.mbstd)  # (B, width + 1, 4, 4)
+        if self.mbstd_group:
+            h = minibatch_stddev(h, self.mbstd_group)  # (B, width + 1, 4, 4)
         return self.head(h).flatten()  # (B,)

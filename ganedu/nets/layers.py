@@ -103,7 +103,14 @@ class MinibatchStdDev(nn.Module):
 
     def __init__(self, group_size: int = 4):
         super().__init__()
-        self.group_size = group_size
+        self.mbstd_group = group_size
 
     def forward(self, x: Tensor) -> Tensor:
-        return minibatch_stddev(x, self.group_size)
+        return minibatch_stddev(x, self.mbstd_group)
+
+
+def minibatch_group_sizes(module: nn.Module) -> set[int]:
+    """The minibatch-stddev group sizes inside ``module``: of every submodule with a nonzero
+    ``mbstd_group`` (this layer, and the DCGAN and StyleGAN discriminators that carry the channel).
+    """
+    return {m.mbstd_group for m in module.modules() if getattr(m, "mbstd_group", 0)}
