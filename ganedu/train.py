@@ -99,7 +99,9 @@ def check_batch_size(gan, batch_size: int) -> None:
     instead of a traceback from inside D at the first step.
     """
     D = getattr(gan, "D", None)
-    for g in sorted(minibatch_group_sizes(D)) if isinstance(D, torch.nn.Module) else ():
+    if not isinstance(D, torch.nn.Module):
+        return
+    for g in sorted(minibatch_group_sizes(D)):
         try:
             minibatch_group(batch_size, g)
         except ValueError:

@@ -148,18 +148,22 @@ def test_feature_matching_gan_trains_g_on_d_features():
     assert any(not torch.equal(a, p) for a, p in zip(g_before, G.parameters(), strict=True))
 
 
+def has_batchnorm(gan) -> bool:
+    return any(isinstance(m, nn.BatchNorm2d) for m in gan.D.modules())
+
+
 def test_wgan_recipe_clips_every_critic_weight_and_keeps_the_authors_batchnorm():
     gan, data = build(RunConfig("wgan", device="cpu", precision="fp32", batch_size=8))
     # the named departures from the paper: 1 critic step, RMSprop 2e-4, c = 0.1
     assert gan.n_critic == 1 and isinstance(gan.opt_d, torch.optim.RMSprop)
     assert gan.opt_d.param_groups[0]["lr"] == 2e-4
     # the authors' critic has BatchNorm (measured: 0.95x the DCGAN's FD at ten minutes, 2.9x without)
-    assert any(isinstance(m, nn.BatchNorm2d) for m in gan.D.modules())
+    assert has_batchnorm(gan)
     train(gan, data, steps=1, batch_size=8)
     # every parameter, BatchNorm's scale and shift included, as in the authors' code
     assert max(p.abs().max().item() for p in gan.D.parameters()) <= 0.1 + 1e-7  # float32(0.1) is 0.1000000015
     gan, _ = build(RunConfig("wgan", device="cpu", batch_size=8, options={"norm": "none"}))
-    assert not any(isinstance(m, nn.BatchNorm2d) for m in gan.D.modules())
+    assert not has_batchnorm(gan)
     assert wgan.PAPER == {"n_critic": 5, "lr": 5e-5, "clip": 0.01}
     gan, data = build(RunConfig("wgan", device="cpu", precision="fp32", batch_size=8, options=wgan.PAPER))
     assert gan.n_critic == 5 and gan.opt_d.param_groups[0]["lr"] == 5e-5
@@ -173,7 +177,7 @@ def test_wgan_gp_recipe_uses_the_penalty_and_refuses_batchnorm():
     assert gan.n_critic == 1 and gan.opt_d.param_groups[0]["betas"] == (0.0, 0.9)
     assert gan.opt_d.param_groups[0]["lr"] == gan.opt_g.param_groups[0]["lr"] == 2e-4
     assert gan.penalties["GP"].every == 4 and gan.penalties["GP"].weight == 10.0
-    assert not any(isinstance(m, nn.BatchNorm2d) for m in gan.D.modules())
+    assert not has_batchnorm(gan)
     logs = [gan.train_step(data, 8) for _ in range(5)]  # critic updates 0..4: the penalty at 0 and 4
     assert [("GP" in log) for log in logs] == [True, False, False, False, True]
     assert logs[0]["GP"] >= 0
@@ -187,10 +191,6 @@ def test_wgan_gp_recipe_uses_the_penalty_and_refuses_batchnorm():
     assert gan.opt_g.param_groups[0]["betas"] == gan.opt_d.param_groups[0]["betas"] == (0.5, 0.99)
     with pytest.raises(OptionError, match="never batch: the penalty is per sample"):
         build(RunConfig("wgan-gp", device="cpu", batch_size=8, options={"norm": "batch"}))
-
-
-def has_batchnorm(gan) -> bool:
-    return any(isinstance(m, nn.BatchNorm2d) for m in gan.D.modules())
 
 
 def test_lsgan_recipe_takes_hinge_and_spectral_norm_options():
