@@ -4,6 +4,7 @@
     python benchmarks/gpu.py --batch-size 256 --compile       # what torch.compile adds
     python benchmarks/gpu.py --fid --minutes 10               # dcgan, lsgan, wgan, wgan-gp: 10 min each
     python benchmarks/gpu.py --fid --minutes 10 --nproc 4     # the same, trained by torchrun on 4 GPUs
+    python benchmarks/gpu.py --fid --minutes 5 --jobs 4       # the four trained side by side on one GPU
     python benchmarks/gpu.py --allow-cpu --models dcgan64 --batch-size 4 --seconds 2 --warmup-steps 1
 
 No network access: Fashion-MNIST and the Inception weights must be in place first
@@ -176,6 +177,29 @@ def run(command: list[str]) -> str:
     return done.stdout
 
 
+def train_all(commands: dict[str, list[str]], jobs: int) -> dict[str, float]:
+    """Run the training commands, ``jobs`` at a time; return each one's wall time in seconds.
+
+    Small 32x32 models leave a large GPU mostly idle (a step is bound by kernel launches on the
+    CPU), so several trainings can share one GPU; each still gets its own ``--minutes``.
+    """
+    pending, running, seconds = list(commands.items()), {}, {}
+    while pending or running:
+        while pending and len(running) < jobs:
+            model, command = pending.pop(0)
+            print("$", " ".join(command), file=sys.stderr)
+            running[model] = (subprocess.Popen(command, stdout=subprocess.DEVNULL), time.monotonic())
+        for model, (process, start) in list(running.items()):
+            if process.poll() is None:
+                continue
+            if process.returncode:
+                sys.exit(f"gpu.py: `{' '.join(commands[model])}` failed with status {process.returncode}")
+            seconds[model] = round(time.monotonic() - start, 1)
+            del running[model]
+        time.sleep(0.5)
+    return seconds
+
+
 def fid(args, dev: torch.device) -> None:
     from ganedu.checkpoint import load_checkpoint
 
@@ -192,13 +216,16 @@ def fid(args, dev: torch.device) -> None:
     device = "cpu" if dev.type == "cpu" else "cuda"
     out = args.fid_out
     rows = []
+    commands = {
+        model: [*trainer, "train", model, "--minutes", str(args.minutes), "--out", str(out / model),
+                "--device", device, "--seed", str(args.seed),
+                *(["--batch-size", str(args.fid_batch_size)] if args.fid_batch_size else [])]
+        for model in args.fid_models
+    }  # fmt: skip
+    train_seconds = train_all(commands, args.jobs)
     for model in args.fid_models:
         run_dir = out / model
-        extra = ["--batch-size", str(args.fid_batch_size)] if args.fid_batch_size else []
-        start = time.monotonic()
-        run([*trainer, "train", model, "--minutes", str(args.minutes), "--out", str(run_dir),
-             "--device", device, "--seed", str(args.seed), *extra])  # fmt: skip
-        train_s = time.monotonic() - start
+        train_s = train_seconds[model]
         samples = out / f"{model}.npz"
         run([*cli, "sample", str(run_dir), "-n", str(args.n), "--out", str(samples), "--device", device])
         printed = run([*cli, "eval", str(samples), "--metric", "fid", "--features", "inception",
@@ -214,12 +241,13 @@ def fid(args, dev: torch.device) -> None:
                 "n": result["n"],
                 "steps": load_checkpoint(run_dir / "ckpt.pt")["gan"]["step"],
                 "minutes": args.minutes,
-                "train_s": round(train_s, 1),
+                "train_s": train_s,
                 "processes": args.nproc,
+                "trained_side_by_side": min(args.jobs, len(args.fid_models)),
                 "device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
             }
         )
-    save_rows(args.out or RESULTS / "gpu_fid.json", rows)
+        save_rows(args.out or RESULTS / "gpu_fid.json", rows[-1:])  # each row as soon as it is scored
     print(
         f"| model | steps in {args.minutes:g} min | FID (Inception, n={args.n}, vs test) | Lucic et al. 2018 |"
     )
@@ -254,6 +282,7 @@ def main() -> None:
     p.add_argument("--minutes", type=float, default=10.0, help="training budget per model in --fid mode")
     p.add_argument("--n", type=int, default=10_000, help="samples (and test images) for the FID")
     p.add_argument("--nproc", type=int, default=1, help="train with torchrun on this many GPUs")
+    p.add_argument("--jobs", type=int, default=1, help="train this many models at once, sharing the GPU(s)")
     p.add_argument("--fid-out", type=Path, default=Path("runs/gpu_fid"), help="run directories and samples")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=None, help="JSON file the rows are appended to")
