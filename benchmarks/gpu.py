@@ -22,7 +22,8 @@ with channels_last (``--precision``), after ``--warmup-steps`` steps, for ``--se
 ``--compile`` wraps the networks' forward in ``torch.compile``: G and D of the DCGAN; for
 StyleGAN only G's mapping and synthesis networks, since D's R1 penalty takes a double
 backward, which compiled code does not support. CUDA graphs are not used: the step draws
-random numbers, steps optimizers and updates the EMA outside any one capturable module.
+random numbers, steps optimizers and updates the EMA outside any one capturable module. A model
+whose compiled step fails (a compiler bug, say) gets a row with the error, and the next model runs.
 
 **FID** (``--fid``). Trains each of ``--fid-models`` with the CLI for ``--minutes``
 (``python -m ganedu train MODEL --minutes M``, or ``torchrun --nproc_per_node=K -m ganedu
@@ -130,7 +131,16 @@ def speed(args, dev: torch.device) -> None:
             continue
         gan, data = built
         compiled = compile_nets(name, gan) if args.compile else "no"
-        train(gan, data, steps=args.warmup_steps, batch_size=args.batch_size)  # warm-up (and compilation)
+        try:
+            train(gan, data, steps=args.warmup_steps, batch_size=args.batch_size)  # warm-up (and compilation)
+        except Exception as e:  # a compiler bug in one model must not cost the others' rows
+            if not args.compile:
+                raise
+            failure = str(e).strip().splitlines()[0][:300]
+            print(f"{name}: compiled training failed: {type(e).__name__}: {failure}", file=sys.stderr)
+            rows.append({"model": name, "compile": compiled, "error": f"{type(e).__name__}: {failure}"})
+            del gan, data
+            continue
         if dev.type == "cuda":
             torch.cuda.synchronize(dev)
             torch.cuda.reset_peak_memory_stats(dev)
@@ -162,6 +172,9 @@ def speed(args, dev: torch.device) -> None:
     print("| model | device | batch | precision | compile | images/s | peak memory |")
     print("|---|---|---:|---|---|---:|---:|")
     for r in rows:
+        if "error" in r:
+            print(f"| {r['model']} | - | {args.batch_size} | - | {r['compile']} | failed: {r['error']} | - |")
+            continue
         memory = f"{r['peak_memory_gib']} GiB" if r["peak_memory_gib"] is not None else "-"
         print(
             f"| {r['model']} | {r['device']} | {r['batch_size']} | {r['precision']} | {r['compile']} "
