@@ -26,6 +26,46 @@ def test_device_and_precision_lines_say_what_the_runtime_chooses():
     assert lines["threads"].startswith(f"{torch.get_num_threads()} PyTorch threads")
 
 
+@pytest.mark.parametrize(
+    "units, bf16_seconds, expected",
+    [(False, None, "fp32"), (True, 0.5, "bf16"), (True, 1.7, "fp32"), (True, 0.95, "fp32")],
+    ids=["no-bf16-units", "units-and-bf16-faster", "units-but-bf16-slower", "units-and-bf16-level"],
+)
+def test_auto_precision_on_a_cpu_takes_bf16_only_where_it_measured_faster(
+    monkeypatch, units, bf16_seconds, expected
+):
+    # An Intel Xeon reporting AVX512-BF16 without AMX ran bf16 convolutions at 0.6x the fp32 speed
+    # and trained every recipe ~1.45x slower in bf16: the flags alone must not pick bf16.
+    probed = []
+
+    def fake_conv(x, w, passes=3):
+        probed.append(x.dtype)
+        return bf16_seconds if x.dtype == torch.bfloat16 else 1.0
+
+    monkeypatch.setattr(runtime, "cpu_has_bf16_units", lambda: units)
+    monkeypatch.setattr(runtime, "_fastest_conv", fake_conv)
+    runtime.cpu_bf16_faster.cache_clear()
+    try:
+        assert runtime.resolve_precision("auto", torch.device("cpu")) == expected
+        assert bool(probed) == units  # the probe runs only on CPUs with bf16 units
+        reason = {f.what: f.found for f in doctor.runtime_findings()}["precision"]
+        if runtime.device().type == "cpu":
+            assert reason.startswith(expected + " (")
+            assert ("measured slower" in reason) == (units and expected == "fp32")
+    finally:
+        runtime.cpu_bf16_faster.cache_clear()
+
+
+def test_the_bf16_probe_times_a_real_convolution_once_per_process():
+    runtime.cpu_bf16_faster.cache_clear()
+    first = runtime.cpu_bf16_faster()
+    assert isinstance(first, bool)
+    assert runtime.cpu_bf16_faster.cache_info().hits == 0
+    assert runtime.cpu_bf16_faster() is first
+    assert runtime.cpu_bf16_faster.cache_info().hits == 1
+    assert runtime._fastest_conv(torch.randn(2, 8, 8, 8), torch.randn(4, 8, 4, 4), passes=2) > 0
+
+
 def test_missing_fashion_mnist_is_a_problem_with_the_apt_fix():
     rows = [{"name": "fashion-mnist", "status": "missing", "source": "not found", "path": None}]
     finding = doctor.data_findings(rows)[0]
