@@ -22,8 +22,8 @@ from collections.abc import Sequence
 import torch
 
 from ganedu.checkpoint import load_checkpoint, save_checkpoint
-from ganedu.errors import GaneduError, TrainingDiverged
-from ganedu.nets.layers import minibatch_group, minibatch_group_sizes
+from ganedu.errors import TrainingDiverged
+from ganedu.nets.layers import minibatch_group_sizes, refuse_undivided_batch
 
 
 class Callback:
@@ -99,16 +99,8 @@ def check_batch_size(gan, batch_size: int) -> None:
     instead of a traceback from inside D at the first step.
     """
     D = getattr(gan, "D", None)
-    if not isinstance(D, torch.nn.Module):
-        return
-    for g in sorted(minibatch_group_sizes(D)):
-        try:
-            minibatch_group(batch_size, g)
-        except ValueError:
-            raise GaneduError(
-                f"batch_size={batch_size} does not split into D's minibatch-stddev groups of {g}; "
-                f"pick a batch size divisible by {g}"
-            ) from None
+    if isinstance(D, torch.nn.Module):
+        refuse_undivided_batch(batch_size, minibatch_group_sizes(D), named=f"batch_size={batch_size}")
 
 
 def checkpoint_state(gan, data) -> dict:

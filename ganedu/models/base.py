@@ -8,9 +8,8 @@ from dataclasses import dataclass
 import torch
 
 from ganedu.data import ImageBatches, load_dataset
-from ganedu.errors import GaneduError
 from ganedu.models.config import RunConfig
-from ganedu.nets.layers import minibatch_group
+from ganedu.nets.layers import refuse_undivided_batch
 
 
 @dataclass(frozen=True)
@@ -43,15 +42,11 @@ def check_minibatch_groups(config: RunConfig, group_size: int, option: str | Non
     ``option`` names the model option that set ``group_size``, if one did, so the message can say
     how to turn the channel off.
     """
-    try:
-        minibatch_group(config.batch_size, group_size)
-    except ValueError:
-        where = f"option {option!r} of {config.model}" if option else config.model
-        off = f", or {option}=0" if option else ""
-        raise GaneduError(
-            f"{where}: --batch-size {config.batch_size} does not split into D's minibatch-stddev groups "
-            f"of {group_size}; pick a batch size divisible by {group_size}{off}"
-        ) from None
+    refuse_undivided_batch(
+        config.batch_size, [group_size], named=f"--batch-size {config.batch_size}",
+        where=f"option {option!r} of {config.model}" if option else config.model,
+        off=f", or {option}=0" if option else "",
+    )  # fmt: skip
 
 
 def image_data(config: RunConfig, options, dev: torch.device, pad_to: int | None = 32) -> ImageBatches:

@@ -9,9 +9,13 @@ r"""Building blocks from the stabilisation toolbox, usable in any of the course'
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import torch
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
+
+from ganedu.errors import GaneduError
 
 
 def spectral_norm_all(module: nn.Module, n_power_iterations: int = 1) -> nn.Module:
@@ -77,6 +81,25 @@ def minibatch_group(batch_size: int, group_size: int) -> int:
     if batch_size % g:
         raise ValueError(f"batch size {batch_size} is not divisible by the minibatch-stddev group size {g}")
     return g
+
+
+def refuse_undivided_batch(batch_size: int, group_sizes: Iterable[int], *, named: str, where: str = "",
+                           off: str = "") -> None:  # fmt: skip
+    """Raise one :class:`GaneduError` if a minibatch-stddev group in ``group_sizes`` does not divide the batch.
+
+    For the checks made before the first step (the CLI's and the training loop's), so that a bad
+    batch size reads as one line instead of a traceback from inside D. ``named`` is how the
+    message writes the batch size (``--batch-size 30``, ``batch_size=30``), ``where`` what set
+    the group (a model or its option), ``off`` how to turn the channel off.
+    """
+    for g in sorted(group_sizes):
+        try:
+            minibatch_group(batch_size, g)
+        except ValueError:
+            raise GaneduError(
+                f"{where + ': ' if where else ''}{named} does not split into D's minibatch-stddev groups "
+                f"of {g}; pick a batch size divisible by {g}{off}"
+            ) from None
 
 
 def minibatch_stddev(x: Tensor, group_size: int = 4) -> Tensor:
