@@ -206,6 +206,8 @@ def train_all(commands: dict[str, list[str]], jobs: int) -> dict[str, float]:
             if process.poll() is None:
                 continue
             if process.returncode:
+                for other, _ in running.values():
+                    other.kill()  # no orphaned trainings left holding the GPU
                 sys.exit(f"gpu.py: `{' '.join(commands[model])}` failed with status {process.returncode}")
             seconds[model] = round(time.monotonic() - start, 1)
             del running[model]

@@ -105,7 +105,7 @@ def _cpu_has_bf16_flags() -> bool:
 
 @functools.cache
 def cpu_bf16_faster() -> bool:
-    """Whether a bf16 convolution runs at least 10% faster than fp32 here: a probe of about 0.2 s, once a process.
+    """Whether a bf16 convolution runs at least 10% faster than fp32 here: a probe of about 0.1 s, once a process.
 
     The flags alone do not decide it. With AMX, or AVX512-BF16 on an AMD EPYC, a bf16 DCGAN
     step ran 1.5-2.2x as fast as fp32; on an Intel Xeon reporting AVX512-BF16 without AMX,
