@@ -130,6 +130,28 @@ def test_two_cpu_ranks_equal_one_process_and_only_rank_0_writes(tmp_path):
     assert_same_run(load_checkpoint(single / "ckpt.pt"), load_checkpoint(tmp_path / "resumed" / "ckpt.pt"))
 
 
+PROBE_RANK = """
+import os, sys, torch, torch.distributed as dist
+from ganedu import runtime
+rank = int(sys.argv[1])
+dist.init_process_group("gloo", init_method=f"file://{sys.argv[2]}", rank=rank, world_size=2)
+runtime.cpu_has_bf16_units = lambda: True
+# rank 0 measures bf16 faster, rank 1 slower: what a shared CPU can do near the threshold
+runtime._fastest_conv = lambda x, w, passes=3: (0.5 if rank == 0 else 2.0) if x.dtype == torch.bfloat16 else 1.0
+print(runtime.resolve_precision("auto", torch.device("cpu")))
+dist.destroy_process_group()
+"""
+
+
+def test_cpu_ranks_train_in_the_precision_rank_0_measured(tmp_path):
+    rendezvous = tmp_path / "rendezvous"
+    procs = [subprocess.Popen([sys.executable, "-c", PROBE_RANK, str(rank), str(rendezvous)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for rank in (0, 1)]  # fmt: skip
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [err[-2000:] for _, err in outs]
+    assert [out.strip() for out, _ in outs] == ["bf16", "bf16"]
+
+
 def test_global_batch_that_does_not_divide_among_ranks_is_one_line_error(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("WORLD_SIZE", "2")
     monkeypatch.setenv("RANK", "0")
