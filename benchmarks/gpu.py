@@ -59,7 +59,7 @@ from ganedu.data import ImageBatches, load_dataset
 from ganedu.gan import GAN
 from ganedu.nets import dcgan
 from ganedu.optim import adam
-from ganedu.runtime import fast_bf16_available
+from ganedu.runtime import resolve_precision
 from ganedu.train import train
 
 RESULTS = Path(__file__).parent / "results"
@@ -69,12 +69,6 @@ PUBLISHED_FID = {
     "wgan": ("WGAN", 21.5),
     "wgan-gp": ("WGAN-GP", 24.5),
 }
-
-
-def resolve_precision(precision: str, dev: torch.device) -> str:
-    if precision == "auto":
-        return "bf16" if fast_bf16_available(dev) else "fp32"
-    return precision
 
 
 def dcgan64(dev: torch.device, batch_size: int, precision: str, seed: int) -> tuple[GAN, ImageBatches]:
