@@ -94,6 +94,7 @@ def cpu_has_bf16_units() -> bool:
     return torch.backends.cpu.get_cpu_capability() in ("AVX512", "AMX") and _cpu_has_bf16_flags()
 
 
+@functools.cache  # read once a process: resolve_precision and doctor both ask
 def _cpu_has_bf16_flags() -> bool:
     try:
         with open("/proc/cpuinfo") as f:
