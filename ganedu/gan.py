@@ -20,6 +20,7 @@ import torch
 from torch import Tensor, nn
 
 from ganedu.ema import EMA
+from ganedu.errors import CheckpointError
 from ganedu.runtime import resolve_precision
 
 Penalty = Callable[..., Tensor]
@@ -311,10 +312,24 @@ class GAN:
         return state
 
     def load_state_dict(self, state: dict) -> None:
+        """Restore what :meth:`state_dict` saved.
+
+        Raises:
+            CheckpointError: a saved network does not fit the one built here (other layers or
+                shapes: the run's options, or a recipe's defaults, differ from when it was saved).
+        """
         self.step = int(state["step"])
         self.d_updates = int(state.get("d_updates", self.step * self.n_critic))
         for k, m in self.modules().items():
-            m.load_state_dict(state["models"][k])
+            try:
+                m.load_state_dict(state["models"][k])
+            except RuntimeError as e:  # missing, unexpected or differently shaped weights
+                detail = " ".join(str(e).split())
+                raise CheckpointError(
+                    f"the checkpoint's {k} does not fit the {k} that the run's options build (a recipe "
+                    "default may have changed since it was saved): set the options it was trained with "
+                    f"in the run's config.json, or train it again ({detail[:160]}...)"
+                ) from None
         for k, o in self.optimizers().items():
             o.load_state_dict(state["optimizers"][k])
         if self.ema is not None and "ema" in state:

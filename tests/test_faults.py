@@ -78,6 +78,20 @@ def test_a_flipped_bit_in_a_checkpoint_is_reported_not_loaded(run, tmp_path, cap
     assert "corrupt" in error_line(capsys)
 
 
+def test_a_checkpoint_whose_networks_the_config_no_longer_builds_is_one_line(tmp_path, capsys):
+    # an lsgan run saved when its D had no BatchNorm, read after the default became the paper's D
+    run = tmp_path / "lsgan"
+    assert main(["train", "lsgan", "--out", str(run), "--steps", "1", *FAST, "--option", "norm=none"]) == 0
+    config = json.loads((run / "config.json").read_text())
+    config["options"]["norm"] = "auto"
+    (run / "config.json").write_text(json.dumps(config))
+    assert main(["sample", str(run), "-n", "4", "--out", str(tmp_path / "s.npz"), "--device", "cpu"]) == 1
+    line = error_line(capsys)
+    assert "checkpoint's D does not fit" in line and "config.json" in line, line
+    assert main(["train", "lsgan", "--out", str(run), "--resume", "--steps", "2", *FAST]) == 1
+    assert "checkpoint's D does not fit" in error_line(capsys)
+
+
 def test_a_second_run_into_the_same_folder_is_refused(run, capsys):
     with RunLock(run):
         assert train(run, "--steps", 3, "--resume") == 1

@@ -12,17 +12,21 @@ the authors' learning rate (their code, ``xudonmao/LSGAN``: ``learning_rate`` 0.
 players), five times the DCGAN's. ``loss=hinge`` swaps in the hinge loss (Lim & Ye 2017;
 SN-GAN, SAGAN) on the same networks, for chapter 6's comparison, at the DCGAN's 2e-4.
 
-Measured (``benchmarks/README.md``, "LSGAN at the authors' learning rate"): in ten fp32 minutes on
-a 2-core Intel Xeon (about 4,300 steps) the paper's recipe reached 1.79× and 1.50× the FD of the
-DCGAN of the same sitting, and 1.91× and 1.72× on the same CPU held to AVX2 kernels (about 2,700
-steps), every class at five minutes in all four; at the DCGAN's 2e-4 the same D stalls
-early (its least-squares loss settles on the targets while BatchNorm normalises the all-real
-and all-fake batches apart; "Why LSGAN lags"), and the D without BatchNorm that this recipe
-used instead ended at 2.30× and 2.85× (an earlier sitting); at 1e-3 that D collapses (2
-classes), so ``lr`` defaults to 1e-3 only for the paper's D and to 2e-4 for every other (hinge,
-``norm=none``, ``spectral_norm``). A budget of about 200 steps (chapter 6's half minute) still
-favours the D without BatchNorm at 2e-4 (FD 778 and 849 against 1,556 and 1,523 on two seeds),
-so the chapter trains both; ``--option norm=none`` gives it.
+Measured (``benchmarks/README.md``, "LSGAN at the authors' learning rate"): ten fp32 minutes,
+FD against the DCGAN of the same sitting, two seeds:
+
+- the paper's recipe: 1.79× and 1.50× on a 2-core Intel Xeon (about 4,300 steps), 1.91× and
+  1.72× on the same CPU held to AVX2 kernels (about 2,700 steps), every class at five minutes;
+- the D without BatchNorm at 2e-4, this recipe's default before: 2.30× and 2.85×, and 2.09×
+  and 1.46× (earlier sittings);
+- at the DCGAN's 2e-4 the BatchNorm D starts slowly ("Why LSGAN lags": regressed onto fixed
+  targets while BatchNorm normalises the all-real and all-fake batches apart, it settles on
+  its targets);
+- at 1e-3 the D without BatchNorm collapses (2 classes), so ``lr`` defaults to 1e-3 only for
+  the paper's D and to 2e-4 for every other (hinge, ``norm=none``, ``spectral_norm``).
+
+Chapter 6's half minute (about 200 steps) still favours the D without BatchNorm at 2e-4 (FD
+778 and 849 against 1,556 and 1,523), so the chapter trains both; ``--option norm=none`` gives it.
 
 The hinge D keeps BatchNorm too (``norm=auto``: batch, none with ``spectral_norm`` as in
 SN-GAN): it covered every class in chapter 6's half minute on two seeds (FD 932 and 767, against
