@@ -325,10 +325,11 @@ class GAN:
                 m.load_state_dict(state["models"][k])
             except RuntimeError as e:  # missing, unexpected or differently shaped weights
                 detail = " ".join(str(e).split())
+                detail = detail if len(detail) <= 160 else detail[:160] + "..."
                 raise CheckpointError(
                     f"the checkpoint's {k} does not fit the {k} that the run's options build (a recipe "
                     "default may have changed since it was saved): set the options it was trained with "
-                    f"in the run's config.json, or train it again ({detail[:160]}...)"
+                    f"in the run's config.json, or train it again ({detail})"
                 ) from None
         for k, o in self.optimizers().items():
             o.load_state_dict(state["optimizers"][k])

@@ -193,7 +193,7 @@ def test_wgan_gp_recipe_uses_the_penalty_and_refuses_batchnorm():
         build(RunConfig("wgan-gp", device="cpu", batch_size=8, options={"norm": "batch"}))
 
 
-def test_lsgan_recipe_takes_hinge_and_spectral_norm_options():
+def test_lsgan_recipe_is_the_papers_and_takes_hinge_norm_and_spectral_norm_options():
     gan, _ = build(RunConfig("lsgan", device="cpu", batch_size=8))
     assert gan.d_loss is losses.least_squares_d
     # the paper's recipe: BatchNorm in D and the authors' learning rate, 1e-3 (2e-4 stalls it early)

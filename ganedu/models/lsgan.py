@@ -17,8 +17,8 @@ FD against the DCGAN of the same sitting, two seeds:
 
 - the paper's recipe: 1.79× and 1.50× on a 2-core Intel Xeon (about 4,300 steps), 1.91× and
   1.72× on the same CPU held to AVX2 kernels (about 2,700 steps), every class at five minutes;
-- the D without BatchNorm at 2e-4, this recipe's default before: 2.30× and 2.85×, and 2.09×
-  and 1.46× (earlier sittings);
+- the D without BatchNorm at 2e-4, this recipe's default before: 2.30× and 2.85× on the Xeon,
+  2.09× and 1.46× with AVX2 kernels (earlier sittings);
 - at the DCGAN's 2e-4 the BatchNorm D starts slowly ("Why LSGAN lags": regressed onto fixed
   targets while BatchNorm normalises the all-real and all-fake batches apart, it settles on
   its targets);
@@ -85,7 +85,7 @@ class Options(CriticOptions):
 
 
 def build(config, options: Options, dev) -> GAN:
-    """LSGAN (or hinge) on the DCGAN pair, Adam(β1 = 0.5) at the loss's learning rate."""
+    """LSGAN (or hinge) on the DCGAN pair, Adam(β1 = 0.5) at ``options.lr`` (1e-3 for the paper's D, else 2e-4)."""
     G, D = dcgan.networks(config, options.d_norm(), options.spectral_norm, options.mbstd)
     lr_g, lr_d = options.learning_rates()
     return GAN(
