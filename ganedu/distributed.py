@@ -191,6 +191,15 @@ def any_rank(flag: bool) -> bool:
     return bool(t.item())
 
 
+def rank_0s(flag: bool) -> bool:
+    """``flag`` as rank 0 has it, on every rank, so that all ranks take rank 0's branch."""
+    if not is_distributed():
+        return flag
+    t = torch.tensor([float(flag)])
+    _broadcast_(t)
+    return bool(t.item())
+
+
 def _broadcast_(tensor: Tensor) -> None:
     """Overwrite ``tensor`` on every rank with rank 0's copy."""
     t = tensor.detach().to(_comm_device())

@@ -119,23 +119,14 @@ def cpu_bf16_faster() -> bool:
     w = torch.randn(256, 128, 4, 4).contiguous(memory_format=torch.channels_last)
     seconds = {dtype: _fastest_conv(x.to(dtype), w.to(dtype)) for dtype in (torch.float32, torch.bfloat16)}
     faster = seconds[torch.bfloat16] < 0.9 * seconds[torch.float32]
-    return _rank_0_decides(faster)
-
-
-def _rank_0_decides(flag: bool) -> bool:
-    """``flag`` as rank 0 measured it, in every rank of a CPU (Gloo) process group; ``flag`` outside one.
-
-    Ranks sharing a CPU time the probe at the same moment and may disagree near the threshold;
-    the ranks of one job must train in one precision.
-    """
     dist = torch.distributed
-    if not (dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1):
-        return flag
-    if dist.get_backend() != "gloo":  # CPU precision is only asked for by CPU training, under Gloo
-        return flag
-    decision = torch.tensor([int(flag)])
-    dist.broadcast(decision, src=0)
-    return bool(decision.item())
+    if dist.is_available() and dist.is_initialized() and dist.get_backend() == "gloo":
+        # ranks sharing a CPU time the probe at the same moment and may disagree near the
+        # threshold; the ranks of one CPU (Gloo) job must train in one precision: rank 0's
+        from ganedu.distributed import rank_0s  # not at the top: ganedu.distributed imports this module
+
+        return rank_0s(faster)
+    return faster
 
 
 def _fastest_conv(x: torch.Tensor, w: torch.Tensor, passes: int = 3) -> float:
