@@ -92,6 +92,18 @@ def test_a_checkpoint_whose_networks_the_config_no_longer_builds_is_one_line(tmp
     assert "checkpoint's D does not fit" in error_line(capsys)
 
 
+def test_a_run_records_the_d_its_auto_options_built_so_a_new_default_cannot_orphan_it(tmp_path, monkeypatch):
+    from ganedu.models import lsgan
+
+    run = tmp_path / "lsgan"
+    assert main(["train", "lsgan", "--out", str(run), "--steps", "1", *FAST]) == 0
+    options = json.loads((run / "config.json").read_text())["options"]
+    assert options["norm"] == "batch" and options["lr"] == 1e-3, options
+    # were the default for norm=auto to change, the saved run still builds the D it trained
+    monkeypatch.setattr(lsgan.Options, "d_norm", lambda self: "none" if self.norm == "auto" else self.norm)
+    assert main(["sample", str(run), "-n", "4", "--out", str(tmp_path / "s.npz"), "--device", "cpu"]) == 0
+
+
 def test_a_second_run_into_the_same_folder_is_refused(run, capsys):
     with RunLock(run):
         assert train(run, "--steps", 3, "--resume") == 1

@@ -73,8 +73,11 @@ class Options(CriticOptions):
     )
 
     def __post_init__(self):
+        # Resolved here, so a run's config.json names the D and rate it trained with, and a later
+        # change of these defaults cannot make an old run's checkpoint stop loading.
+        self.norm = self.d_norm()
         if self.lr is None:
-            paper_d = self.loss == "least-squares" and self.d_norm() == "batch"
+            paper_d = self.loss == "least-squares" and self.norm == "batch"
             self.lr = AUTHORS_LR if paper_d else 2e-4  # else the DCGAN's rate
 
     def d_norm(self) -> str:
