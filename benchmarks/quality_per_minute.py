@@ -9,6 +9,10 @@ against the 10k test images, and the classes an independent classifier finds). S
 scoring are not counted as training time. Rows go to ``benchmarks/results/quality_per_minute.json``.
 Run it under ``chrt -r 10`` (or on an otherwise idle machine): PyTorch's CPU threads slow
 down many-fold when another process competes for the cores.
+
+``--step-marks 3100 7400`` pauses at generator steps instead of minutes: the quality another
+CPU reaches in its ten minutes, reproduced here at its step count. A run to a step count does not
+depend on the machine's speed or load, so such runs may share the cores (one thread each).
 """
 
 from __future__ import annotations
@@ -31,18 +35,23 @@ from ganedu.train import train  # noqa: E402
 
 
 def run(model: str, marks: list[float], n: int, seed: int, options: dict | None = None,
-        precision: str = "auto") -> list[dict]:  # fmt: skip
+        precision: str = "auto", by_steps: bool = False) -> list[dict]:  # fmt: skip
+    """Train ``model`` to each mark (minutes, or generator steps with ``by_steps``), scoring at each."""
     batch = spec(model).batch_size  # the CLI's default batch for the model
     gan, data = build(RunConfig(model, batch_size=batch, seed=seed, device="cpu", precision=precision,
                                 options=dict(options or {})))  # fmt: skip
     rows, trained = [], 0.0
     for mark in marks:
         start = time.monotonic()
-        train(gan, data, minutes=mark - trained, batch_size=batch)
+        if by_steps:
+            train(gan, data, steps=int(mark), batch_size=batch)
+        else:
+            train(gan, data, minutes=mark - trained, batch_size=batch)
         trained += (time.monotonic() - start) / 60
         scores = score_samples(gan.export(n, data, seed=seed)["images"])
         scores.pop("classes")
-        row = {"model": model, **({"options": options} if options else {}), "seed": seed, "minutes": mark,
+        row = {"model": model, **({"options": options} if options else {}), "seed": seed,
+               "minutes": round(trained, 2) if by_steps else mark,
                "steps": gan.step, "batch_size": batch, "precision": gan.precision,
                "threads": torch.get_num_threads(), "cpu": cpu_name(), "date": date.today().isoformat(),
                **scores}  # fmt: skip
@@ -54,7 +63,9 @@ def run(model: str, marks: list[float], n: int, seed: int, options: dict | None 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("models", nargs="+")
-    p.add_argument("--marks", type=float, nargs="+", default=[1, 2, 5, 10])
+    marks = p.add_mutually_exclusive_group()
+    marks.add_argument("--marks", type=float, nargs="+", default=[1, 2, 5, 10], help="minutes of training")
+    marks.add_argument("--step-marks", type=int, nargs="+", help="generator steps, instead of minutes")
     p.add_argument("-n", type=int, default=5000, help="samples scored at each mark")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--option", nargs="*", default=[], help="KEY=VALUE options for every model of the run")
@@ -64,7 +75,9 @@ def main() -> None:
     rows = json.loads(args.out.read_text()) if args.out.is_file() else []
     options = dict(kv.split("=", 1) for kv in args.option)
     for model in args.models:
-        new = run(model, sorted(args.marks), args.n, args.seed, options, args.precision)
+        by_steps = args.step_marks is not None
+        new = run(model, sorted(args.step_marks if by_steps else args.marks), args.n, args.seed, options,
+                  args.precision, by_steps)  # fmt: skip
         key = (model, options or None, args.seed, new[0]["precision"])  # a rerun replaces its own rows only
         rows = [
             r for r in rows if (r["model"], r.get("options"), r.get("seed", 0), r.get("precision")) != key
