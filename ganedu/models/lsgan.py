@@ -17,6 +17,8 @@ FD against the DCGAN of the same sitting, two seeds:
 
 - the paper's recipe: 1.79× and 1.50× on a 2-core Intel Xeon (about 4,300 steps), 1.91× and
   1.72× on the same CPU held to AVX2 kernels (about 2,700 steps), every class at five minutes;
+  1.16× and 1.44× at the 7,400 steps a CPU with fast bf16 makes ("The bf16 EPYC's ten minutes,
+  replayed by steps");
 - the D without BatchNorm at 2e-4, this recipe's default before: 2.30× and 2.85× on the Xeon,
   2.09× and 1.46× with AVX2 kernels (earlier sittings);
 - at the DCGAN's 2e-4 the BatchNorm D starts slowly ("Why LSGAN lags": regressed onto fixed

@@ -33,7 +33,9 @@ steps and was worse on two seeds in ten fp32 minutes, so it stays an option.
 Measured in ten minutes beside the DCGAN of the same sitting (two seeds, 2 cores): on a CPU
 running fp32 with AVX2 kernels (about 2,300 generator steps) these defaults reached 1.42× and
 1.14× the DCGAN's FD, every class at five minutes; with bf16 units (about 6,000 steps) 2.58×
-and 3.13× ("WGAN-GP and LSGAN, ten fp32 minutes with AVX2 kernels").
+and 3.13× ("WGAN-GP and LSGAN, ten fp32 minutes with AVX2 kernels"). That late gap is one of
+steps, not of bf16: in fp32 at the same 6,133 steps it was 2.55× ("The bf16 EPYC's ten minutes,
+replayed by steps").
 """
 
 from __future__ import annotations
