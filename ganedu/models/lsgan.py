@@ -77,21 +77,16 @@ class Options(CriticOptions):
     def __post_init__(self):
         # Resolved here, so a run's config.json names the D and rate it trained with, and a later
         # change of these defaults cannot make an old run's checkpoint stop loading.
-        self.norm = self.d_norm()
+        if self.norm == "auto":  # BatchNorm, unless D is spectral-normalised (SN-GAN's D has none)
+            self.norm = "none" if self.spectral_norm else "batch"
         if self.lr is None:
             paper_d = self.loss == "least-squares" and self.norm == "batch"
             self.lr = AUTHORS_LR if paper_d else 2e-4  # else the DCGAN's rate
 
-    def d_norm(self) -> str:
-        """The normalisation D gets: ``norm``, or for ``auto`` BatchNorm unless D is spectral-normalised."""
-        if self.norm != "auto":
-            return self.norm
-        return "none" if self.spectral_norm else "batch"
-
 
 def build(config, options: Options, dev) -> GAN:
     """LSGAN (or hinge) on the DCGAN pair, Adam(β1 = 0.5) at ``options.lr`` (1e-3 for the paper's D, else 2e-4)."""
-    G, D = dcgan.networks(config, options.d_norm(), options.spectral_norm, options.mbstd)
+    G, D = dcgan.networks(config, options.norm, options.spectral_norm, options.mbstd)
     lr_g, lr_d = options.learning_rates()
     return GAN(
         G, D,
