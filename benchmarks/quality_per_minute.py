@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from datetime import date
@@ -44,7 +45,7 @@ def run(model: str, marks: list[float], n: int, seed: int, options: dict | None 
     for mark in marks:
         start = time.monotonic()
         if by_steps:
-            train(gan, data, steps=int(mark), batch_size=batch)
+            train(gan, data, steps=mark, batch_size=batch)
         else:
             train(gan, data, minutes=mark - trained, batch_size=batch)
         trained += (time.monotonic() - start) / 60
@@ -52,6 +53,7 @@ def run(model: str, marks: list[float], n: int, seed: int, options: dict | None 
         scores.pop("classes")
         row = {"model": model, **({"options": options} if options else {}), "seed": seed,
                "minutes": round(trained, 2) if by_steps else mark,
+               **({"step_marks": True} if by_steps else {}),
                "steps": gan.step, "batch_size": batch, "precision": gan.precision,
                "threads": torch.get_num_threads(), "cpu": cpu_name(), "date": date.today().isoformat(),
                **scores}  # fmt: skip
@@ -72,18 +74,21 @@ def main() -> None:
     p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"])
     p.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "quality_per_minute.json")
     args = p.parse_args()
-    rows = json.loads(args.out.read_text()) if args.out.is_file() else []
     options = dict(kv.split("=", 1) for kv in args.option)
     for model in args.models:
         by_steps = args.step_marks is not None
         new = run(model, sorted(args.step_marks if by_steps else args.marks), args.n, args.seed, options,
                   args.precision, by_steps)  # fmt: skip
-        key = (model, options or None, args.seed, new[0]["precision"])  # a rerun replaces its own rows only
-        rows = [
-            r for r in rows if (r["model"], r.get("options"), r.get("seed", 0), r.get("precision")) != key
-        ] + new
+        # A rerun replaces its own rows only: same model, options, seed, precision and kind of mark.
+        # The file is read just before it is written, so two runs can share it.
+        key = (model, options or None, args.seed, new[0]["precision"], by_steps)
+        rows = json.loads(args.out.read_text()) if args.out.is_file() else []
+        rows = [r for r in rows if (r["model"], r.get("options"), r.get("seed", 0), r.get("precision"),
+                                    r.get("step_marks", False)) != key] + new  # fmt: skip
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(rows, indent=1) + "\n")
+        tmp = args.out.with_suffix(f".{os.getpid()}.tmp")  # whole files only, for the run beside this one
+        tmp.write_text(json.dumps(rows, indent=1) + "\n")
+        tmp.replace(args.out)
 
 
 if __name__ == "__main__":
