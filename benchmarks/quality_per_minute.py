@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from datetime import date
@@ -31,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from machine import cpu_name  # noqa: E402
 from score import score_samples  # noqa: E402
 
+from ganedu.files import atomic_write  # noqa: E402
 from ganedu.models import RunConfig, build, spec  # noqa: E402
 from ganedu.train import train  # noqa: E402
 
@@ -79,16 +79,18 @@ def main() -> None:
         by_steps = args.step_marks is not None
         new = run(model, sorted(args.step_marks if by_steps else args.marks), args.n, args.seed, options,
                   args.precision, by_steps)  # fmt: skip
-        # A rerun replaces its own rows only: same model, options, seed, precision and kind of mark.
-        # The file is read just before it is written, so two runs can share it.
-        key = (model, options or None, args.seed, new[0]["precision"], by_steps)
+        # A rerun replaces its own rows only. The file is read just before it is written, and
+        # replaced whole, so two runs can share it.
         rows = json.loads(args.out.read_text()) if args.out.is_file() else []
-        rows = [r for r in rows if (r["model"], r.get("options"), r.get("seed", 0), r.get("precision"),
-                                    r.get("step_marks", False)) != key] + new  # fmt: skip
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = args.out.with_suffix(f".{os.getpid()}.tmp")  # whole files only, for the run beside this one
-        tmp.write_text(json.dumps(rows, indent=1) + "\n")
-        tmp.replace(args.out)
+        rows = [r for r in rows if rerun_key(r) != rerun_key(new[0])] + new
+        with atomic_write(args.out) as f:
+            f.write((json.dumps(rows, indent=1) + "\n").encode())
+
+
+def rerun_key(row: dict) -> tuple:
+    """What a rerun shares with the rows it replaces: model, options, seed, precision, kind of mark."""
+    return (row["model"], row.get("options"), row.get("seed", 0), row.get("precision"),
+            row.get("step_marks", False))  # fmt: skip
 
 
 if __name__ == "__main__":
