@@ -68,6 +68,26 @@ def test_minibatch_stddev_channel_is_zero_for_identical_samples_and_positive_oth
         minibatch_stddev(torch.randn(6, 1, 2, 2), group_size=4)
 
 
+def test_minibatch_stddev_matches_a_per_group_reference_in_value_and_gradient():
+    """Each sample gets the population std of its group (b, b + B/g, ...), averaged over C·H·W."""
+    torch.manual_seed(0)
+    x = torch.randn(8, 3, 4, 4, dtype=torch.float64).to(memory_format=torch.channels_last).requires_grad_()
+    out = minibatch_stddev(x, group_size=4)
+    groups = 8 // 4
+    reference = torch.stack([x[b % groups :: groups].std(dim=0, unbiased=False).mean() for b in range(8)])
+    assert torch.allclose(out[:, -1], reference.view(8, 1, 1).expand(8, 4, 4), atol=1e-6)
+    assert torch.equal(out[:, :3], x)
+    weights = torch.randn_like(out)
+    (grad,) = torch.autograd.grad((out * weights).sum(), x, create_graph=True)
+    weighted_ref = (out[:, :3] * weights[:, :3]).sum() + (reference * weights[:, -1].sum((1, 2))).sum()
+    (grad_ref,) = torch.autograd.grad(weighted_ref, x, create_graph=True)
+    assert torch.allclose(grad, grad_ref, atol=1e-6)
+    # the double backward a gradient penalty takes through the channel agrees too
+    (second,) = torch.autograd.grad(grad.square().sum(), x, retain_graph=True)
+    (second_ref,) = torch.autograd.grad(grad_ref.square().sum(), x)
+    assert torch.allclose(second, second_ref, atol=1e-5)
+
+
 @pytest.mark.parametrize("norm", ["layer", "instance", "none"])
 def test_critic_without_batchnorm_treats_each_sample_on_its_own(norm):
     torch.manual_seed(0)
