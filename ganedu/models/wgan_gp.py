@@ -32,9 +32,10 @@ WGAN-GP"):
 ``options=PAPER`` (CLI: ``--option n_critic=5 --option lr=1e-4 --option gp_every=1 --option
 beta2=0.9``) gives the paper's recipe. ``--option mbstd=4`` adds ProGAN's minibatch-stddev
 channel to the critic (Karras et al. 2018, who trained WGAN-GP with it): FD 23.6 against 29.7
-at about 6,200 steps on one seed (benchmarks/README.md, "What keeps the DCGAN improving late"),
-but it costs 14% of the steps and was worse on two seeds in ten fp32 minutes, so it stays an
-option.
+at about 6,200 steps on one seed with β₂ = 0.9 (benchmarks/README.md, "What keeps the DCGAN
+improving late"); with β₂ = 0.99 it ends at 28.7 and 25.9 against 23.6 and 26.5 on two seeds
+("Two more tries at WGAN-GP's late gap"), no gain for 5% of the steps, so it stays an option.
+``gp_every=8`` buys 7-8% more steps and ends 40% worse at equal steps.
 
 Measured against the DCGAN's FD after ten minutes of each CPU, two seeds ("Adam's β₂ for
 WGAN-GP"): 1.49× and 1.26× where a CPU runs fp32 with AVX2 kernels (about 2,300 generator
