@@ -62,10 +62,16 @@ def append_rows(path: Path, rows: list[dict], indent: int = 1) -> None:
     """Add ``rows`` to the JSON list in ``path`` (created with its folder if missing), atomically.
 
     The list is written to a temporary file beside ``path`` and renamed over it, so a run
-    stopped mid-write leaves the earlier rows intact.
+    stopped mid-write leaves the earlier rows intact. The temporary file is named for this
+    process, so two benchmarks appending to one file at once never write into the same one.
+    (``ganedu.files.atomic_write`` does the same with an fsync; this module stays free of
+    ``ganedu``, whose import brings torch, so light scripts can use it.)
     """
     old = json.loads(path.read_text()) if path.is_file() else []
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps([*old, *rows], indent=indent) + "\n")
-    os.replace(tmp, path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(json.dumps([*old, *rows], indent=indent) + "\n")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
