@@ -173,7 +173,9 @@ def test_wgan_recipe_clips_every_critic_weight_and_keeps_the_authors_batchnorm()
 
 def test_wgan_gp_recipe_uses_the_penalty_and_refuses_batchnorm():
     gan, data = build(RunConfig("wgan-gp", device="cpu", precision="fp32", batch_size=8))
-    # the named departures from the paper: 1 critic step, lr 2e-4, the penalty lazily every 4th step, β₂ 0.99
+    # the named departures from the paper: 1 critic step, lr 2e-4, the penalty lazily every 4th step, β₂ 0.99,
+    # instance normalisation (one group per channel: per sample, like the paper's layer normalisation)
+    assert [m.num_groups for m in gan.D.modules() if isinstance(m, nn.GroupNorm)] == [128, 256]
     assert gan.n_critic == 1 and gan.opt_d.param_groups[0]["betas"] == (0.0, 0.99)
     assert gan.opt_d.param_groups[0]["lr"] == gan.opt_g.param_groups[0]["lr"] == 2e-4
     assert gan.penalties["GP"].every == 4 and gan.penalties["GP"].weight == 10.0
@@ -181,11 +183,12 @@ def test_wgan_gp_recipe_uses_the_penalty_and_refuses_batchnorm():
     logs = [gan.train_step(data, 8) for _ in range(5)]  # critic updates 0..4: the penalty at 0 and 4
     assert [("GP" in log) for log in logs] == [True, False, False, False, True]
     assert logs[0]["GP"] >= 0
-    assert wgan_gp.PAPER == {"n_critic": 5, "lr": 1e-4, "gp_every": 1, "beta2": 0.9}
+    assert wgan_gp.PAPER == {"n_critic": 5, "lr": 1e-4, "gp_every": 1, "beta2": 0.9, "norm": "layer"}
     gan, data = build(
         RunConfig("wgan-gp", device="cpu", precision="fp32", batch_size=8, options=wgan_gp.PAPER)
     )
     assert gan.n_critic == 5 and gan.penalties["GP"].every == 1
+    assert [m.num_groups for m in gan.D.modules() if isinstance(m, nn.GroupNorm)] == [1, 1]
     assert gan.opt_d.param_groups[0]["lr"] == 1e-4
     assert gan.opt_g.param_groups[0]["betas"] == gan.opt_d.param_groups[0]["betas"] == (0.0, 0.9)
     gan, _ = build(RunConfig("wgan-gp", device="cpu", batch_size=8, options={"beta1": 0.5, "beta2": 0.999}))

