@@ -86,3 +86,17 @@ def test_mlp_toy_generator_outputs_unbounded_points():
     assert G(torch.randn(16, 8)).shape == (16, 2)
     assert not any(isinstance(m, nn.Tanh) for m in G.modules())
     assert any(isinstance(m, nn.Tanh) for m in mlp.Generator(out_shape=(1, 28, 28)).modules())
+
+
+def test_instance_norm_of_the_critic_is_instancenorm2d_in_a_faster_form():
+    """norm="instance" is GroupNorm with a group per channel: the function of InstanceNorm2d(affine=True)."""
+    torch.manual_seed(0)
+    ours, reference = dcgan.norm_layer("instance", 8), nn.InstanceNorm2d(8, affine=True)
+    nn.init.normal_(ours.weight)
+    nn.init.normal_(ours.bias)
+    reference.load_state_dict(ours.state_dict())  # the same parameter names and shapes
+    x = 3 * torch.randn(4, 8, 5, 5).to(memory_format=torch.channels_last) + 1
+    assert torch.allclose(ours(x), reference(x), atol=1e-5)
+    layer = dcgan.norm_layer("layer", 8)
+    layer.load_state_dict(ours.state_dict())
+    assert not torch.allclose(layer(x), reference(x), atol=1e-2)  # one group over C·H·W is another function

@@ -10,7 +10,8 @@ gradient penalty at random interpolates between real and fake samples (eq. 3):
 
 Paper settings: λ = 10, Adam(1e-4, β = (0, 0.9)), 5 critic steps, a layer-normalised critic.
 The critic normalises each sample on its own, never with BatchNorm: the penalty is per sample
-and BatchNorm couples the samples of a batch. The penalty runs in fp32 even under bf16 autocast (:mod:`ganedu.penalties`).
+and BatchNorm couples the samples of a batch. The penalty runs in fp32 even under bf16
+autocast (:mod:`ganedu.penalties`).
 
 Five departures from the paper, named, for a recipe that learns within minutes on a CPU
 (measured in benchmarks/README.md, "WGAN and WGAN-GP per CPU minute", "Adam's β₂ for
@@ -34,10 +35,10 @@ WGAN-GP" and "Instance normalisation in the WGAN-GP critic"):
   against 23.6 and 26.5 at about 6,000 steps, for 5% of the steps.
 
 ``options=PAPER`` (CLI: ``--option n_critic=5 --option lr=1e-4 --option gp_every=1 --option
-beta2=0.9 --option norm=layer``) gives the paper's recipe. ``--option mbstd=4`` adds ProGAN's minibatch-stddev
-channel to the critic (Karras et al. 2018, who trained WGAN-GP with it): FD 23.6 against 29.7
-at about 6,200 steps on one seed with β₂ = 0.9 (benchmarks/README.md, "What keeps the DCGAN
-improving late"); with β₂ = 0.99 it ends at 28.7 and 25.9 against 23.6 and 26.5 on two seeds
+beta2=0.9 --option norm=layer``) gives the paper's recipe. ``--option mbstd=4`` adds ProGAN's
+minibatch-stddev channel to the critic (Karras et al. 2018, who trained WGAN-GP with it): FD
+23.6 against 29.7 at about 6,200 steps on one seed with β₂ = 0.9 (benchmarks/README.md, "What
+keeps the DCGAN improving late"); with β₂ = 0.99 it ends at 28.7 and 25.9 against 23.6 and 26.5 on two seeds
 ("Two more tries at WGAN-GP's late gap"), no gain for 5% of the steps, so it stays an option.
 ``gp_every=8`` buys 7-8% more steps and ends 40% worse at equal steps.
 
