@@ -19,6 +19,33 @@ def test_networks_keep_the_image_shape_and_patchgan_returns_a_map():
     assert ResnetGenerator(1, 4, 1)(x).abs().max() <= 1.0  # Tanh output
 
 
+def _with_instancenorm2d(module: nn.Module) -> nn.Module:
+    """``module`` with every GroupNorm(C, C) replaced by nn.InstanceNorm2d(C, affine=True)."""
+    for name, child in module.named_children():
+        if isinstance(child, nn.GroupNorm):
+            setattr(module, name, nn.InstanceNorm2d(child.num_channels, affine=True))
+        else:
+            _with_instancenorm2d(child)
+    return module
+
+
+@pytest.mark.parametrize("make", [lambda: ResnetGenerator(1, 4, 1), lambda: PatchDiscriminator(1, 4)])
+def test_networks_compute_what_they_would_with_instancenorm2d(make):
+    """The faster GroupNorm(C, C) form loads InstanceNorm2d state dicts and computes the same maps."""
+    torch.manual_seed(0)
+    ours = make()
+    for m in ours.modules():
+        if isinstance(m, nn.GroupNorm):
+            assert m.num_groups == m.num_channels  # one group per channel: instance, not layer, norm
+            nn.init.normal_(m.weight, 1.0, 0.3)
+            nn.init.normal_(m.bias, 0.0, 0.3)
+    reference = _with_instancenorm2d(make())
+    reference.load_state_dict(ours.state_dict())  # strict: the same names and shapes
+    ours.load_state_dict(reference.state_dict())
+    x = torch.rand(3, 1, 32, 32) * 2 - 1
+    assert torch.allclose(ours(x), reference(x), atol=1e-5)
+
+
 def test_pool_fills_then_never_grows_and_swaps_about_half():
     torch.manual_seed(0)
     pool = ImagePool(4)

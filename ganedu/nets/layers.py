@@ -5,6 +5,7 @@ r"""Building blocks from the stabilisation toolbox, usable in any of the course'
 - :class:`SelfAttention`: the self-attention block of SAGAN (Zhang et al. 2019).
 - :class:`MinibatchStdDev` / :func:`minibatch_stddev`: the minibatch standard deviation
   channel (Karras et al. 2018), which lets D see a lack of variety.
+- :func:`instance_norm`: instance normalisation in the form the CPU runs fastest.
 """
 
 from __future__ import annotations
@@ -16,6 +17,19 @@ from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from ganedu.errors import GaneduError
+
+
+def instance_norm(channels: int) -> nn.GroupNorm:
+    r"""Instance normalisation with a learned scale and shift, as ``GroupNorm(C, C)``.
+
+    Each channel of each sample is normalised over its own H·W:
+    :math:`y = \gamma_c (x - \mu_{b,c}) / \sqrt{\sigma^2_{b,c} + \epsilon} + \beta_c`. This is the
+    function of ``nn.InstanceNorm2d(channels, affine=True)``, with the same parameter names and
+    shapes (``weight``, ``bias``: checkpoints load either way), but GroupNorm's CPU kernels took
+    55-60% less time through a WGAN-GP critic's forward and double backward, and CycleGAN (13
+    of them) trains 13% more steps per second at batch 8 (benchmarks/README.md).
+    """
+    return nn.GroupNorm(channels, channels)  # one group per channel = InstanceNorm2d(affine=True)
 
 
 def spectral_norm_all(module: nn.Module, n_power_iterations: int = 1) -> nn.Module:
