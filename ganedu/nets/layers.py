@@ -26,8 +26,9 @@ def instance_norm(channels: int) -> nn.GroupNorm:
     :math:`y = \gamma_c (x - \mu_{b,c}) / \sqrt{\sigma^2_{b,c} + \epsilon} + \beta_c`. This is the
     function of ``nn.InstanceNorm2d(channels, affine=True)``, with the same parameter names and
     shapes (``weight``, ``bias``: checkpoints load either way), but GroupNorm's CPU kernels took
-    55-60% less time through a WGAN-GP critic's forward and double backward, and CycleGAN (13
-    of them) trains 13% more steps per second at batch 8 (benchmarks/README.md).
+    55-60% less time through a WGAN-GP critic's forward and double backward, and CycleGAN (26
+    of them in its two generators and two discriminators) trains 17% more steps per second at
+    its batch of 8 (benchmarks/README.md, "The defaults, on a CPU without AMX").
     """
     return nn.GroupNorm(channels, channels)  # one group per channel = InstanceNorm2d(affine=True)
 
