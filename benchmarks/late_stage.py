@@ -26,7 +26,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from machine import append_rows, cpu_name  # noqa: E402
+from machine import append_rows, machine  # noqa: E402
 from score import score_samples  # noqa: E402
 
 from ganedu.models import RunConfig, build  # noqa: E402
@@ -108,7 +108,7 @@ def main() -> None:
     gan, data = build(RunConfig(args.model, batch_size=64, seed=args.seed, device="cpu", options=options))
     train(gan, data, minutes=args.first, batch_size=64)
     common = {"run": run, "model": args.model, **({"options": options} if options else {}), "seed": args.seed,
-              "precision": gan.precision, "threads": torch.get_num_threads(), "cpu": cpu_name(),
+              "precision": gan.precision, "threads": torch.get_num_threads(), **machine(),
               "date": date.today().isoformat()}  # fmt: skip
 
     def row(g, variant: str, minutes: float) -> dict:

@@ -27,7 +27,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from machine import cpu_name  # noqa: E402
+from machine import machine  # noqa: E402
 from score import score_samples  # noqa: E402
 
 from ganedu.files import atomic_write  # noqa: E402
@@ -55,7 +55,7 @@ def run(model: str, marks: list[float], n: int, seed: int, options: dict | None 
                "minutes": round(trained, 2) if by_steps else mark,
                **({"step_marks": True} if by_steps else {}),
                "steps": gan.step, "batch_size": batch, "precision": gan.precision,
-               "threads": torch.get_num_threads(), "cpu": cpu_name(), "date": date.today().isoformat(),
+               "threads": torch.get_num_threads(), **machine(), "date": date.today().isoformat(),
                **scores}  # fmt: skip
         print(json.dumps(row), flush=True)
         rows.append(row)
