@@ -39,8 +39,9 @@ beta2=0.9 --option norm=layer``) gives the paper's recipe. ``--option mbstd=4`` 
 minibatch-stddev channel to the critic (Karras et al. 2018, who trained WGAN-GP with it): FD
 23.6 against 29.7 at about 6,200 steps on one seed with β₂ = 0.9 (benchmarks/README.md, "What
 keeps the DCGAN improving late"); with β₂ = 0.99 and the layer-normalised critic it ends at
-28.7 and 25.9 against 23.6 and 26.5 on two seeds ("Two more tries at WGAN-GP's late gap"), no
-gain for 5% of the steps, so it stays an option.
+28.7 and 25.9 against 23.6 and 26.5 on two seeds ("Two more tries at WGAN-GP's late gap"), and
+with the instance-normalised one 21.6 and 26.6 against 18.3 and 22.3 ("Instance normalisation in
+the WGAN-GP critic"): no gain, for 5% of the steps, so it stays an option.
 ``gp_every=8`` buys 7-8% more steps and ends 40% worse at equal steps.
 
 Measured against the DCGAN's FD after ten minutes of each CPU, two seeds, at the steps that
