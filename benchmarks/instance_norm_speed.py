@@ -3,8 +3,9 @@
     chrt -r 10 python benchmarks/instance_norm_speed.py cyclegan --batch-size 8
     chrt -r 10 python benchmarks/instance_norm_speed.py wgan-gp --option norm=instance
 
-``ganedu.nets.layers.instance_norm`` builds instance normalisation as ``GroupNorm(C, C)``: the
-function and the parameters of ``nn.InstanceNorm2d(C, affine=True)``. This script builds the
+``ganedu.nets.layers.InstanceNorm`` is instance normalisation as ``GroupNorm(C, C)`` (computed
+in fp32 when its input is bf16): the function and the parameters of
+``nn.InstanceNorm2d(C, affine=True)``. This script builds the
 model twice (same seed, same weights), puts ``nn.InstanceNorm2d`` back into the second copy,
 warms both up for 8 steps, and alternates them ``--rounds`` times for ``--steps`` generator steps
 each; a form's steps/s is the median of its rounds. Rows, with the CPU and its vector
@@ -50,7 +51,7 @@ def instance_norm_speed(model: str, options: dict[str, str], rounds: int, steps:
                         batch_size: int) -> list[dict]:  # fmt: skip
     """Median steps/s of the model as built and with nn.InstanceNorm2d put back, alternated."""
     runs = {}
-    for form in ("GroupNorm(C, C)", "nn.InstanceNorm2d"):
+    for form in ("GroupNorm(C, C)", "nn.InstanceNorm2d"):  # ganedu's InstanceNorm is the former
         gan, data = build(RunConfig(model, batch_size=batch_size, seed=0, device="cpu", precision=precision,
                                     options=options))  # fmt: skip
         swapped = sum(isinstance(m, nn.GroupNorm) and m.num_groups == m.num_channels

@@ -1,11 +1,17 @@
-"""The toolbox layers: spectral normalisation, self-attention, minibatch standard deviation, D's norm option."""
+"""The toolbox layers: spectral normalisation, self-attention, minibatch standard deviation, instance normalisation, D's norm option."""
 
 import pytest
 import torch
 from torch import nn
 
 from ganedu.nets import dcgan
-from ganedu.nets.layers import MinibatchStdDev, SelfAttention, minibatch_stddev, spectral_norm_all
+from ganedu.nets.layers import (
+    InstanceNorm,
+    MinibatchStdDev,
+    SelfAttention,
+    minibatch_stddev,
+    spectral_norm_all,
+)
 
 
 def _sigma(weight: torch.Tensor) -> float:
@@ -50,6 +56,23 @@ def test_self_attention_starts_as_identity_and_mixes_positions_once_gamma_moves(
     assert (changed[:, 4, 4] > 1e-4).all()  # ... and a far corner responds: global context
     with pytest.raises(ValueError, match="at least 8"):
         SelfAttention(4)
+
+
+def test_instance_norm_under_bf16_autocast_keeps_bf16_and_matches_instancenorm2d():
+    """A bf16 input is normalised in fp32 (GroupNorm's bf16 kernels are slow) and handed back as bf16."""
+    torch.manual_seed(0)
+    ours, reference = InstanceNorm(8), nn.InstanceNorm2d(8, affine=True)
+    nn.init.normal_(ours.weight)
+    nn.init.normal_(ours.bias)
+    reference.load_state_dict(ours.state_dict())
+    x = (3 * torch.randn(4, 8, 6, 6) + 1).to(memory_format=torch.channels_last).requires_grad_()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        y = ours(x.bfloat16())
+    assert y.dtype == torch.bfloat16
+    assert torch.allclose(y.float(), reference(x), atol=0.05)  # bf16 rounding of input and output
+    y.float().square().sum().backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all() and ours.weight.grad.abs().sum() > 0
+    assert "InstanceNorm(8," in repr(ours)  # a printed network says what the layer is
 
 
 def test_minibatch_stddev_channel_is_zero_for_identical_samples_and_positive_otherwise():

@@ -5,7 +5,8 @@ r"""Building blocks from the stabilisation toolbox, usable in any of the course'
 - :class:`SelfAttention`: the self-attention block of SAGAN (Zhang et al. 2019).
 - :class:`MinibatchStdDev` / :func:`minibatch_stddev`: the minibatch standard deviation
   channel (Karras et al. 2018), which lets D see a lack of variety.
-- :func:`instance_norm`: instance normalisation in the form the CPU runs fastest.
+- :class:`InstanceNorm` / :func:`instance_norm`: instance normalisation in the form the CPU runs
+  fastest.
 """
 
 from __future__ import annotations
@@ -19,18 +20,36 @@ from torch.nn.utils.parametrizations import spectral_norm
 from ganedu.errors import GaneduError
 
 
-def instance_norm(channels: int) -> nn.GroupNorm:
-    r"""Instance normalisation with a learned scale and shift, as ``GroupNorm(C, C)``.
+class InstanceNorm(nn.GroupNorm):
+    r"""Instance normalisation with a learned scale and shift, computed as ``GroupNorm(C, C)`` in fp32.
 
     Each channel of each sample is normalised over its own H·W:
     :math:`y = \gamma_c (x - \mu_{b,c}) / \sqrt{\sigma^2_{b,c} + \epsilon} + \beta_c`. This is the
     function of ``nn.InstanceNorm2d(channels, affine=True)``, with the same parameter names and
-    shapes (``weight``, ``bias``: checkpoints load either way), but GroupNorm's CPU kernels took
-    55-60% less time through a WGAN-GP critic's forward and double backward, and CycleGAN (26
-    of them in its two generators and two discriminators) trains 17% more steps per second at
-    its batch of 8 (benchmarks/README.md, "The defaults, on a CPU without AMX").
+    shapes (``weight``, ``bias``: checkpoints load either way). On the CPU, GroupNorm's fp32
+    kernels took 55-60% less time than InstanceNorm2d's through a WGAN-GP critic's forward and
+    double backward, and CycleGAN trains 17% more steps per second with them at its batch of 8
+    (benchmarks/README.md, "The defaults, on a CPU without AMX"). GroupNorm's bf16 kernels are
+    2.5-4× slower than its fp32 ones, so a bf16 input (under autocast) is normalised in fp32 and
+    cast back.
     """
-    return nn.GroupNorm(channels, channels)  # one group per channel = InstanceNorm2d(affine=True)
+
+    def __init__(self, channels: int, eps: float = 1e-5):
+        super().__init__(channels, channels, eps=eps)  # one group per channel
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.dtype == torch.float32:
+            return super().forward(x)
+        y = nn.functional.group_norm(x.float(), self.num_groups, self.weight, self.bias, self.eps)
+        return y.to(x.dtype)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_channels}, eps={self.eps}, affine=True"
+
+
+def instance_norm(channels: int) -> InstanceNorm:
+    """:class:`InstanceNorm` over ``channels``: ``nn.InstanceNorm2d(channels, affine=True)``'s function, faster."""
+    return InstanceNorm(channels)
 
 
 def spectral_norm_all(module: nn.Module, n_power_iterations: int = 1) -> nn.Module:
