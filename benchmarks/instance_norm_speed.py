@@ -32,19 +32,21 @@ from ganedu.models import RunConfig, build  # noqa: E402
 from ganedu.train import train  # noqa: E402
 
 
-def to_instancenorm2d(module: nn.Module) -> int:
+def is_instance_norm(module: nn.Module) -> bool:
+    """A GroupNorm with one group per channel (ganedu's InstanceNorm, or a plain GroupNorm(C, C))."""
+    return isinstance(module, nn.GroupNorm) and module.num_groups == module.num_channels
+
+
+def to_instancenorm2d(module: nn.Module) -> None:
     """Replace every GroupNorm(C, C) inside ``module`` by nn.InstanceNorm2d(C, affine=True), in place,
-    keeping its parameters (the same tensors, so the optimizer still updates them); returns how many."""
-    swapped = 0
+    keeping its parameters (the same tensors, so the optimizer still updates them)."""
     for name, child in module.named_children():
-        if isinstance(child, nn.GroupNorm) and child.num_groups == child.num_channels:
+        if is_instance_norm(child):
             norm = nn.InstanceNorm2d(child.num_channels, eps=child.eps, affine=True)
             norm.weight, norm.bias = child.weight, child.bias
             setattr(module, name, norm)
-            swapped += 1
         else:
-            swapped += to_instancenorm2d(child)
-    return swapped
+            to_instancenorm2d(child)
 
 
 def instance_norm_speed(model: str, options: dict[str, str], rounds: int, steps: int, precision: str,
@@ -54,8 +56,7 @@ def instance_norm_speed(model: str, options: dict[str, str], rounds: int, steps:
     for form in ("GroupNorm(C, C)", "nn.InstanceNorm2d"):  # ganedu's InstanceNorm is the former
         gan, data = build(RunConfig(model, batch_size=batch_size, seed=0, device="cpu", precision=precision,
                                     options=options))  # fmt: skip
-        swapped = sum(isinstance(m, nn.GroupNorm) and m.num_groups == m.num_channels
-                      for net in (gan.G, gan.D) for m in net.modules())  # fmt: skip
+        swapped = sum(is_instance_norm(m) for net in (gan.G, gan.D) for m in net.modules())
         if swapped == 0:
             raise SystemExit(f"{model} with {options} has no instance normalisation to compare")
         if form == "nn.InstanceNorm2d":

@@ -31,7 +31,8 @@ from ganedu.data import ImageBatches, load_dataset, to_float, to_uint8
 from ganedu.gan import GAN
 from ganedu.models.base import ModelSpec
 from ganedu.models.options import option
-from ganedu.nets.cyclegan import PatchDiscriminator, ResnetGenerator, init_weights
+from ganedu.nets.cyclegan import PatchDiscriminator, ResnetGenerator
+from ganedu.nets.dcgan import init_weights  # N(0, 0.02) convs, N(1, 0.02) norm scales, as the paper's code
 from ganedu.optim import adam
 
 

@@ -6,7 +6,7 @@ Cycle-Consistent Adversarial Networks"), sized for 32×32 images.
   transposed-convolution upsamplings and a 7×7 output layer with Tanh. Reflection padding
   instead of zero padding (no dark borders) and InstanceNorm (each image normalised on its
   own: the style of one image does not leak into another's through batch statistics; built by
-  :func:`~ganedu.nets.layers.instance_norm` as the equivalent, faster ``GroupNorm(C, C)``).
+  :class:`~ganedu.nets.layers.InstanceNorm` as the equivalent, faster ``GroupNorm(C, C)``).
 * :class:`PatchDiscriminator`: the PatchGAN. It returns a *map* of logits, one per
   overlapping patch of the input, instead of one logit per image; the adversarial loss is
   averaged over the map. At 256×256 the paper's patches are 70×70; here two stride-2 layers
@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ganedu.nets.layers import instance_norm
+from ganedu.nets.layers import InstanceNorm
 
 
 class ResidualBlock(nn.Module):
@@ -30,11 +30,11 @@ class ResidualBlock(nn.Module):
         self.body = nn.Sequential(
             nn.ReflectionPad2d(1),
             nn.Conv2d(channels, channels, 3, bias=False),
-            instance_norm(channels),
+            InstanceNorm(channels),
             nn.ReLU(inplace=True),
             nn.ReflectionPad2d(1),
             nn.Conv2d(channels, channels, 3, bias=False),
-            instance_norm(channels),
+            InstanceNorm(channels),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -56,23 +56,23 @@ class ResnetGenerator(nn.Module):
             # stem: a 7×7 view of each pixel
             nn.ReflectionPad2d(3),
             nn.Conv2d(nc, ngf, 7, bias=False),  # (B, ngf, 32, 32)
-            instance_norm(ngf),
+            InstanceNorm(ngf),
             nn.ReLU(inplace=True),
             # downsample twice
             nn.Conv2d(ngf, 2 * ngf, 3, stride=2, padding=1, bias=False),  # (B, 2ngf, 16, 16)
-            instance_norm(2 * ngf),
+            InstanceNorm(2 * ngf),
             nn.ReLU(inplace=True),
             nn.Conv2d(2 * ngf, 4 * ngf, 3, stride=2, padding=1, bias=False),  # (B, 4ngf, 8, 8)
-            instance_norm(4 * ngf),
+            InstanceNorm(4 * ngf),
             nn.ReLU(inplace=True),
             # transform at 1/4 resolution
             *[ResidualBlock(4 * ngf) for _ in range(n_blocks)],  # (B, 4ngf, 8, 8)
             # upsample twice
             nn.ConvTranspose2d(4 * ngf, 2 * ngf, 3, stride=2, padding=1, output_padding=1, bias=False),
-            instance_norm(2 * ngf),  # (B, 2ngf, 16, 16)
+            InstanceNorm(2 * ngf),  # (B, 2ngf, 16, 16)
             nn.ReLU(inplace=True),
             nn.ConvTranspose2d(2 * ngf, ngf, 3, stride=2, padding=1, output_padding=1, bias=False),
-            instance_norm(ngf),  # (B, ngf, 32, 32)
+            InstanceNorm(ngf),  # (B, ngf, 32, 32)
             nn.ReLU(inplace=True),
             # back to image channels
             nn.ReflectionPad2d(3),
@@ -101,24 +101,13 @@ class PatchDiscriminator(nn.Module):
             nn.Conv2d(nc, ndf, 4, stride=2, padding=1),  # (B, ndf, 16, 16)
             nn.LeakyReLU(0.2, inplace=True),
             nn.Conv2d(ndf, 2 * ndf, 4, stride=2, padding=1, bias=False),  # (B, 2ndf, 8, 8)
-            instance_norm(2 * ndf),
+            InstanceNorm(2 * ndf),
             nn.LeakyReLU(0.2, inplace=True),
             nn.Conv2d(2 * ndf, 4 * ndf, 4, stride=1, padding=1, bias=False),  # (B, 4ndf, 7, 7)
-            instance_norm(4 * ndf),
+            InstanceNorm(4 * ndf),
             nn.LeakyReLU(0.2, inplace=True),
             nn.Conv2d(4 * ndf, 1, 4, stride=1, padding=1),  # (B, 1, 6, 6): one logit per patch
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
-
-
-def init_weights(module: nn.Module) -> None:
-    """N(0, 0.02) for convolution weights, N(1, 0.02) for norm scales, zeros for biases (as the paper's code)."""
-    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
-        nn.init.normal_(module.weight, 0.0, 0.02)
-        if module.bias is not None:
-            nn.init.zeros_(module.bias)
-    elif isinstance(module, nn.GroupNorm | nn.InstanceNorm2d) and module.affine:
-        nn.init.normal_(module.weight, 1.0, 0.02)
-        nn.init.zeros_(module.bias)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ganedu.nets.layers import instance_norm, minibatch_stddev
+from ganedu.nets.layers import InstanceNorm, minibatch_stddev
 
 
 def _num_blocks(image_size: int) -> int:
@@ -78,7 +78,7 @@ def norm_layer(kind: str, channels: int) -> nn.Module:
     (GroupNorm with one group: each sample normalised over C·H·W, Gulrajani et al.'s choice)
     and ``"instance"`` (each channel of each sample normalised over its H·W) normalise each
     sample on its own; ``"none"`` leaves activations alone. Instance normalisation is
-    :func:`~ganedu.nets.layers.instance_norm`: ``nn.InstanceNorm2d(channels, affine=True)``'s
+    :class:`~ganedu.nets.layers.InstanceNorm`: ``nn.InstanceNorm2d(channels, affine=True)``'s
     function as a faster GroupNorm.
     """
     if kind == "batch":
@@ -86,7 +86,7 @@ def norm_layer(kind: str, channels: int) -> nn.Module:
     if kind == "layer":
         return nn.GroupNorm(1, channels)
     if kind == "instance":
-        return instance_norm(channels)
+        return InstanceNorm(channels)
     if kind == "none":
         return nn.Identity()
     raise ValueError(f"norm must be one of {', '.join(NORMS)}, not {kind!r}")

@@ -5,8 +5,7 @@ r"""Building blocks from the stabilisation toolbox, usable in any of the course'
 - :class:`SelfAttention`: the self-attention block of SAGAN (Zhang et al. 2019).
 - :class:`MinibatchStdDev` / :func:`minibatch_stddev`: the minibatch standard deviation
   channel (Karras et al. 2018), which lets D see a lack of variety.
-- :class:`InstanceNorm` / :func:`instance_norm`: instance normalisation in the form the CPU runs
-  fastest.
+- :class:`InstanceNorm`: instance normalisation in the form the CPU runs fastest.
 """
 
 from __future__ import annotations
@@ -45,11 +44,6 @@ class InstanceNorm(nn.GroupNorm):
 
     def extra_repr(self) -> str:
         return f"{self.num_channels}, eps={self.eps}, affine=True"
-
-
-def instance_norm(channels: int) -> InstanceNorm:
-    """:class:`InstanceNorm` over ``channels``: ``nn.InstanceNorm2d(channels, affine=True)``'s function, faster."""
-    return InstanceNorm(channels)
 
 
 def spectral_norm_all(module: nn.Module, n_power_iterations: int = 1) -> nn.Module:
