@@ -11,6 +11,8 @@ recipe (batch 64, fp32) in a fresh process per setting (the OpenMP settings are 
 
 * threads: 2 (PyTorch's default here, one per core) or 1 (``torch.set_num_threads(1)``);
 * OpenMP wait policy: libgomp's default (spin, then sleep) or ``OMP_WAIT_POLICY=PASSIVE``;
+* adapt: ``train``'s thread governor (``ganedu.threads``, the default since it was written),
+  which drops to the cores other processes leave free, or fixed threads (``adapt_threads=False``);
 * competitor: none, or one CPU-bound Python process (``while True: pass``) started before
   the measurement and killed after it.
 
@@ -35,9 +37,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 from machine import append_rows, machine  # noqa: E402
 
 SETTINGS = [
-    {"threads": 2, "wait": "default"},
-    {"threads": 2, "wait": "passive"},
-    {"threads": 1, "wait": "default"},
+    {"threads": 2, "wait": "default", "adapt": False},
+    {"threads": 2, "wait": "passive", "adapt": False},
+    {"threads": 1, "wait": "default", "adapt": False},
+    {"threads": 2, "wait": "default", "adapt": True},
 ]
 
 CHILD = """
@@ -46,22 +49,24 @@ torch.set_num_threads(int(sys.argv[1]))
 from ganedu.models import RunConfig, build
 from ganedu.train import train
 gan, data = build(RunConfig("dcgan", device="cpu", precision="fp32"))
-train(gan, data, steps=5, batch_size=64)
+adapt = sys.argv[3] == "True"
+train(gan, data, steps=5, batch_size=64, adapt_threads=adapt)
 before, start = gan.step, time.perf_counter()
-train(gan, data, minutes=float(sys.argv[2]) / 60, batch_size=64)
+train(gan, data, minutes=float(sys.argv[2]) / 60, batch_size=64, adapt_threads=adapt)
 print((gan.step - before) * 64 / (time.perf_counter() - start))
 """
 
 
-def measure(threads: int, wait: str, seconds: float, busy: bool) -> float:
+def measure(threads: int, wait: str, adapt: bool, seconds: float, busy: bool) -> float:
     """images/s of the dcgan recipe in a fresh process under one setting."""
     env = dict(os.environ)
     env.pop("OMP_WAIT_POLICY", None)
+    env.pop("OMP_NUM_THREADS", None)  # it would switch the governor off
     if wait == "passive":
         env["OMP_WAIT_POLICY"] = "PASSIVE"
     competitor = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if busy else None
     try:
-        out = subprocess.run([sys.executable, "-c", CHILD, str(threads), str(seconds)], env=env,
+        out = subprocess.run([sys.executable, "-c", CHILD, str(threads), str(seconds), str(adapt)], env=env,
                              capture_output=True, text=True, check=True)  # fmt: skip
     finally:
         if competitor is not None:
@@ -80,7 +85,9 @@ def main() -> None:
     speeds: dict[int, list[float]] = {i: [] for i in range(len(cases))}
     for _ in range(args.rounds):
         for i, case in enumerate(cases):
-            speeds[i].append(measure(case["threads"], case["wait"], args.seconds, case["competitor"]))
+            speeds[i].append(
+                measure(case["threads"], case["wait"], case["adapt"], args.seconds, case["competitor"])
+            )
             time.sleep(1)
     stamp = {"date": date.today().isoformat(), "seconds": args.seconds, **machine()}
     rows = []

@@ -56,6 +56,12 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     t.add_argument("--checkpoint-every", type=int, default=500)
     t.add_argument(
+        "--threads",
+        type=int,
+        help="PyTorch CPU threads, fixed for the run (default: one per core, one fewer for each core "
+        "other programs keep busy; runs repeat bit for bit only at the same count)",
+    )
+    t.add_argument(
         "--option",
         action="append",
         default=[],
@@ -147,6 +153,11 @@ def cmd_train(args) -> int:
     _positive("--minutes", args.minutes)
     _positive("--batch-size", args.batch_size)
     _positive("--checkpoint-every", args.checkpoint_every, allow_none=False)
+    _positive("--threads", args.threads)
+    if args.threads is not None:
+        import torch
+
+        torch.set_num_threads(args.threads)
     out = args.out or Path("runs") / args.model
     ckpt = out / "ckpt.pt"
     if args.resume:
@@ -220,7 +231,7 @@ def _train(args, out: Path, config, gan, data, launch, writer: bool) -> None:
     ]
     try:
         train(gan, data, steps=args.steps, minutes=minutes, batch_size=batch_size,
-              callbacks=(callbacks if writer else []) + stop)  # fmt: skip
+              callbacks=(callbacks if writer else []) + stop, adapt_threads=args.threads is None)  # fmt: skip
     except GaneduError as e:
         kept = (
             f"; last good checkpoint: {out / 'ckpt.pt'} (step {checkpointer.last_step})"

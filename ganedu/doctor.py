@@ -147,7 +147,13 @@ def runtime_findings() -> list[Finding]:
     fix = None
     if threads > cores:
         fix = f"more threads than cores slows every step: export OMP_NUM_THREADS={cores}"
-    findings.append(Finding("threads", f"{threads} PyTorch threads on {cores} usable CPU cores", fix))
+    if os.environ.get("OMP_NUM_THREADS", "").strip():
+        how = "pinned by OMP_NUM_THREADS"
+    elif threads > 1:
+        how = "training gives a thread up while another program keeps a core busy"
+    else:
+        how = "one thread, nothing to adapt"
+    findings.append(Finding("threads", f"{threads} PyTorch threads on {cores} usable CPU cores ({how})", fix))
     return findings
 
 

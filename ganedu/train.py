@@ -24,6 +24,7 @@ import torch
 from ganedu.checkpoint import load_checkpoint, save_checkpoint
 from ganedu.errors import TrainingDiverged
 from ganedu.nets.layers import minibatch_group_sizes, refuse_undivided_batch
+from ganedu.threads import ThreadGovernor
 
 
 class Callback:
@@ -41,7 +42,7 @@ class Callback:
 
 
 def train(gan, data, *, steps: int | None = None, minutes: float | None = None, batch_size: int = 64,
-          callbacks: Sequence[Callback] = ()):  # fmt: skip
+          callbacks: Sequence[Callback] = (), adapt_threads: bool = True):  # fmt: skip
     """Train ``gan`` on batches from ``data`` until ``gan.step == steps`` or ``minutes`` have passed.
 
     Args:
@@ -51,6 +52,9 @@ def train(gan, data, *, steps: int | None = None, minutes: float | None = None, 
         minutes: wall-clock budget for this call; ``None`` for no limit.
         batch_size: real images per discriminator update.
         callbacks: :class:`Callback` objects, called in order after every step.
+        adapt_threads: on a CPU, train on the cores other programs leave free
+            (:class:`ganedu.threads.ThreadGovernor`; ``OMP_NUM_THREADS`` turns it off). The
+            thread count in force before the call is restored when it returns.
 
     Returns:
         The same ``gan``, trained.
@@ -63,32 +67,46 @@ def train(gan, data, *, steps: int | None = None, minutes: float | None = None, 
         raise ValueError("give steps=, minutes= or both, so the loop knows when to stop")
     check_batch_size(gan, batch_size)
     deadline = time.monotonic() + 60 * minutes if minutes is not None else math.inf
-    for cb in callbacks:
-        cb.on_train_start(gan)
-    while (steps is None or gan.step < steps) and time.monotonic() < deadline:
-        try:
-            logs = gan.train_step(data, batch_size)
-        except RuntimeError as e:  # an optimizer's arithmetic overflowed float32 (a huge learning rate)
-            if "overflow" not in str(e):
-                raise
-            logs = {"overflow": torch.tensor(float("inf"))}
-        gan.step += 1
-        values = torch.stack([v.detach().float() for v in logs.values()])  # one sync for all losses
-        if not torch.isfinite(values).all():  # the NaN/Inf guard
-            bad = ", ".join(f"{k} = {float(v):.4g}" for k, v in zip(logs, values, strict=True))
-            raise TrainingDiverged(
-                f"training diverged at step {gan.step} ({bad}); nothing from this step was saved, "
-                "the last checkpoint written before it is the last good one. Try a lower learning "
-                "rate, a gradient penalty, or fp32 precision"
-            )
-        logs = dict(zip(logs, values.tolist(), strict=True))
+    governor = (
+        ThreadGovernor() if adapt_threads and ThreadGovernor.wanted(getattr(gan, "device", None)) else None
+    )
+    try:
         for cb in callbacks:
-            cb.on_step(gan, logs)
-        if any(cb.should_stop(gan) for cb in callbacks):
-            break
-    for cb in callbacks:
-        cb.on_train_end(gan)
+            cb.on_train_start(gan)
+        while (steps is None or gan.step < steps) and time.monotonic() < deadline:
+            logs = _step(gan, data, batch_size)
+            for cb in callbacks:
+                cb.on_step(gan, logs)
+            if any(cb.should_stop(gan) for cb in callbacks):
+                break
+            if governor is not None:
+                governor.poll()
+        for cb in callbacks:
+            cb.on_train_end(gan)
+    finally:
+        if governor is not None:
+            governor.restore()
     return gan
+
+
+def _step(gan, data, batch_size: int) -> dict[str, float]:
+    """One training step; its losses as floats, after the NaN/Inf guard."""
+    try:
+        logs = gan.train_step(data, batch_size)
+    except RuntimeError as e:  # an optimizer's arithmetic overflowed float32 (a huge learning rate)
+        if "overflow" not in str(e):
+            raise
+        logs = {"overflow": torch.tensor(float("inf"))}
+    gan.step += 1
+    values = torch.stack([v.detach().float() for v in logs.values()])  # one sync for all losses
+    if not torch.isfinite(values).all():  # the NaN/Inf guard
+        bad = ", ".join(f"{k} = {float(v):.4g}" for k, v in zip(logs, values, strict=True))
+        raise TrainingDiverged(
+            f"training diverged at step {gan.step} ({bad}); nothing from this step was saved, "
+            "the last checkpoint written before it is the last good one. Try a lower learning "
+            "rate, a gradient penalty, or fp32 precision"
+        )
+    return dict(zip(logs, values.tolist(), strict=True))
 
 
 def check_batch_size(gan, batch_size: int) -> None:
