@@ -14,7 +14,8 @@ recipe (batch 64, fp32) in a fresh process per setting (the OpenMP settings are 
 * adapt: ``train``'s thread governor (``ganedu.threads``, the default since it was written),
   which drops to the cores other processes leave free, or fixed threads (``adapt_threads=False``);
 * competitor: none, or one CPU-bound Python process (``while True: pass``) started before
-  the measurement and killed after it.
+  the measurement and killed after it; ``--load 0.5`` makes it spin half of every 10 ms and
+  sleep the rest (a video in a browser tab rather than a runaway script).
 
 Each setting runs ``--rounds`` times, the settings alternated within a round, and reports the
 median images/s. The goal: with one busy core, training keeps at least half of what one
@@ -57,14 +58,26 @@ print((gan.step - before) * 64 / (time.perf_counter() - start))
 """
 
 
-def measure(threads: int, wait: str, adapt: bool, seconds: float, busy: bool) -> float:
+SPIN = """
+import sys, time
+on = 0.01 * float(sys.argv[1])
+while True:
+    t = time.perf_counter()
+    while time.perf_counter() - t < on:
+        pass
+    if on < 0.01:
+        time.sleep(0.01 - on)
+"""
+
+
+def measure(threads: int, wait: str, adapt: bool, seconds: float, busy: bool, load: float = 1.0) -> float:
     """images/s of the dcgan recipe in a fresh process under one setting."""
     env = dict(os.environ)
     env.pop("OMP_WAIT_POLICY", None)
     env.pop("OMP_NUM_THREADS", None)  # it would switch the governor off
     if wait == "passive":
         env["OMP_WAIT_POLICY"] = "PASSIVE"
-    competitor = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if busy else None
+    competitor = subprocess.Popen([sys.executable, "-c", SPIN, str(load)]) if busy else None
     try:
         out = subprocess.run([sys.executable, "-c", CHILD, str(threads), str(seconds), str(adapt)], env=env,
                              capture_output=True, text=True, check=True)  # fmt: skip
@@ -79,14 +92,23 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seconds", type=float, default=15.0)
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--load", type=float, default=1.0, help="the competitor's share of its core, 0 to 1")
+    p.add_argument("--settings", type=int, nargs="+", help="indices into SETTINGS (default: all)")
     p.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "busy.json")
     args = p.parse_args()
-    cases = [{**s, "competitor": busy} for busy in (False, True) for s in SETTINGS]
+    chosen = [SETTINGS[i] for i in args.settings] if args.settings else SETTINGS
+    cases = [
+        {**s, "competitor": busy, "load": args.load if busy else 0.0}
+        for busy in (False, True)
+        for s in chosen
+    ]
     speeds: dict[int, list[float]] = {i: [] for i in range(len(cases))}
     for _ in range(args.rounds):
         for i, case in enumerate(cases):
             speeds[i].append(
-                measure(case["threads"], case["wait"], case["adapt"], args.seconds, case["competitor"])
+                measure(
+                    case["threads"], case["wait"], case["adapt"], args.seconds, case["competitor"], args.load
+                )
             )
             time.sleep(1)
     stamp = {"date": date.today().isoformat(), "seconds": args.seconds, **machine()}
