@@ -206,3 +206,12 @@ def test_cli_threads_pins_the_count_and_turns_the_governor_off(two_threads, tmp_
     assert torch.get_num_threads() == 1
     assert main(["train", "gan", "--steps", "2", "--threads", "0", "--out", str(tmp_path / "b"), *flags]) == 1
     assert "--threads must be a positive number, not 0" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="compares with /proc/stat")
+def test_the_psutil_reading_for_other_systems_agrees_with_proc_stat():
+    pytest.importorskip("psutil")
+    from ganedu.threads import _psutil_busy_seconds
+
+    cpus = usable_cores()
+    assert _psutil_busy_seconds(cpus) == pytest.approx(cpu_busy_seconds(cpus), abs=1.0)
