@@ -49,11 +49,10 @@ def cpu_busy_seconds(cpus: list[int]) -> float | None:
         return _psutil_busy_seconds(cpus)
     wanted, tick, busy = {f"cpu{i}" for i in cpus}, os.sysconf("SC_CLK_TCK"), 0
     found = 0
-    for line in lines:
-        name, *fields = line.split()
-        if name in wanted:
+    for fields in map(str.split, lines):
+        if fields and fields[0] in wanted:
             # user nice system idle iowait irq softirq steal (guest time is already in user)
-            values = [int(v) for v in fields[:8]]
+            values = [int(v) for v in fields[1:9]]
             busy += sum(values) - values[3] - values[4]
             found += 1
     return busy / tick if found == len(wanted) else None
