@@ -70,14 +70,15 @@ while True:
 """
 
 
-def measure(threads: int, wait: str, adapt: bool, seconds: float, busy: bool, load: float = 1.0) -> float:
-    """images/s of the dcgan recipe in a fresh process under one setting."""
+def measure(threads: int, wait: str, adapt: bool, seconds: float, load: float) -> float:
+    """images/s of the dcgan recipe in a fresh process under one setting, beside a competitor taking
+    ``load`` of a core (none at 0)."""
     env = dict(os.environ)
     env.pop("OMP_WAIT_POLICY", None)
     env.pop("OMP_NUM_THREADS", None)  # it would switch the governor off
     if wait == "passive":
         env["OMP_WAIT_POLICY"] = "PASSIVE"
-    competitor = subprocess.Popen([sys.executable, "-c", SPIN, str(load)]) if busy else None
+    competitor = subprocess.Popen([sys.executable, "-c", SPIN, str(load)]) if load > 0 else None
     try:
         out = subprocess.run([sys.executable, "-c", CHILD, str(threads), str(seconds), str(adapt)], env=env,
                              capture_output=True, text=True, check=True)  # fmt: skip
@@ -106,9 +107,7 @@ def main() -> None:
     for _ in range(args.rounds):
         for i, case in enumerate(cases):
             speeds[i].append(
-                measure(
-                    case["threads"], case["wait"], case["adapt"], args.seconds, case["competitor"], args.load
-                )
+                measure(case["threads"], case["wait"], case["adapt"], args.seconds, case["load"])
             )
             time.sleep(1)
     stamp = {"date": date.today().isoformat(), "seconds": args.seconds, **machine()}

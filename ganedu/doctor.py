@@ -21,6 +21,7 @@ from pathlib import Path
 import torch
 
 from ganedu import data, pretrained, runtime
+from ganedu.threads import omp_pinned, usable_cores
 
 MIN_FREE_BYTES = 2 * 10**9  # CIFAR-10 and the Inception weights take 0.3 GB; runs and checkpoints the rest
 OPTIONAL_DATASETS = {"mnist", "cifar10"}  # come by download when a learner asks for them
@@ -142,12 +143,12 @@ def runtime_findings() -> list[Finding]:
         Finding("precision", f"{precision} ({_precision_reason(dev, precision)}; --precision chooses)"),
         Finding("speed mode", mode, mode_fix),
     ]
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    cores = len(usable_cores())
     threads = torch.get_num_threads()
     fix = None
     if threads > cores:
         fix = f"more threads than cores slows every step: export OMP_NUM_THREADS={cores}"
-    if os.environ.get("OMP_NUM_THREADS", "").strip():
+    if omp_pinned():
         how = "pinned by OMP_NUM_THREADS"
     elif threads > 1:
         how = "training gives a thread up while another program keeps a core busy"

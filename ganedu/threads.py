@@ -26,7 +26,7 @@ import time
 import torch
 from tqdm.auto import tqdm
 
-__all__ = ["ThreadGovernor", "cpu_busy_seconds", "usable_cores"]
+__all__ = ["ThreadGovernor", "cpu_busy_seconds", "omp_pinned", "usable_cores"]
 
 
 def usable_cores() -> list[int]:
@@ -34,6 +34,11 @@ def usable_cores() -> list[int]:
     if hasattr(os, "sched_getaffinity"):
         return sorted(os.sched_getaffinity(0))
     return list(range(os.cpu_count() or 1))
+
+
+def omp_pinned() -> bool:
+    """True when ``OMP_NUM_THREADS`` sets the thread count, which the governor then leaves alone."""
+    return bool(os.environ.get("OMP_NUM_THREADS", "").strip())
 
 
 def cpu_busy_seconds(cpus: list[int]) -> float | None:
@@ -96,7 +101,6 @@ class ThreadGovernor:
         self.cpus = usable_cores()
         self.busy = busy or (lambda: cpu_busy_seconds(self.cpus))
         self.start_threads = torch.get_num_threads()
-        self.threads = self.start_threads
         self.changes: list[tuple[float, int]] = []  # (other processes' cores, new thread count)
         self._last = self._read()
 
@@ -104,9 +108,7 @@ class ThreadGovernor:
     def wanted(cls, device: torch.device | str | None) -> bool:
         """True where adapting can help: a CPU run, more than one thread, and no ``OMP_NUM_THREADS`` pin."""
         return (
-            torch.device(device or "cpu").type == "cpu"
-            and not os.environ.get("OMP_NUM_THREADS", "").strip()
-            and torch.get_num_threads() > 1
+            torch.device(device or "cpu").type == "cpu" and not omp_pinned() and torch.get_num_threads() > 1
         )
 
     def _read(self) -> tuple[float, float | None, float]:
@@ -132,17 +134,15 @@ class ThreadGovernor:
         if other is None:
             return
         threads = self.choose(other)
-        if threads != self.threads:
+        if threads != torch.get_num_threads():
             self.report(
                 f"other programs are keeping {other:.1f} of {len(self.cpus)} CPU cores busy: training on "
                 f"{threads} thread{'s' if threads > 1 else ''} (adapt_threads=False or OMP_NUM_THREADS keeps the count)"
             )
             torch.set_num_threads(threads)
-            self.threads = threads
             self.changes.append((round(other, 2), threads))
 
     def restore(self) -> None:
         """Put PyTorch's thread count back to what it was when the governor started."""
         if torch.get_num_threads() != self.start_threads:
             torch.set_num_threads(self.start_threads)
-        self.threads = self.start_threads
