@@ -18,7 +18,7 @@ import zipfile
 import zlib
 from pathlib import Path
 
-from ganedu.errors import CheckpointError, GaneduError
+from ganedu.errors import CheckpointError, DiskFullError, GaneduError, TrainingDiverged
 from ganedu.models import MODELS
 
 # subcommands that are another module's command line: `python -m ganedu grading ...`
@@ -116,11 +116,17 @@ KEPT_ON_RESUME = {
 
 def _resumed_config(args, out: Path):
     """The config of the run in ``out``; refuses flags that contradict it (they are kept from config.json)."""
+    from ganedu import rundir
     from ganedu.models import RunConfig
 
     if not (out / "config.json").is_file():
         raise CheckpointError(
             f"nothing to resume in {out}: it has no config.json (train without --resume first)"
+        )
+    if not rundir.is_run(out):
+        raise rundir.RunDirectoryError(
+            f"{out} is not a ganedu run: its config.json was not written by ganedu; nothing in it was "
+            "touched. Train anew with another --out"
         )
     config = RunConfig.load(out / "config.json")
     if config.model != args.model:
@@ -163,11 +169,11 @@ def cmd_train(args) -> int:
     if args.resume:
         config = _resumed_config(args, out)
     else:
+        rundir.check_new_run_folder(out)  # before anything else: a folder of the user's is never touched
         if ckpt.exists():
             raise GaneduError(
                 f"{out} already holds a run: pass --resume to continue it, or choose another --out"
             )
-        rundir.check_new_run_folder(out)
         config = RunConfig(
             args.model,
             args.dataset or "fashion-mnist",
@@ -223,6 +229,7 @@ def _train(args, out: Path, config, gan, data, launch, writer: bool) -> None:
         if minutes is not None:  # every rank stops at the same step
             minutes, stop = None, [distributed.SharedDeadline(args.minutes)]
     checkpointer = Checkpointer(out / "ckpt.pt", data, every=args.checkpoint_every)
+    checkpointer.last_step = gan.step if args.resume else None  # the checkpoint it resumed from
     callbacks = [
         Progress(total=args.steps),
         JsonlLog(out / "log.jsonl"),
@@ -233,11 +240,16 @@ def _train(args, out: Path, config, gan, data, launch, writer: bool) -> None:
         train(gan, data, steps=args.steps, minutes=minutes, batch_size=batch_size,
               callbacks=(callbacks if writer else []) + stop, adapt_threads=args.threads is None)  # fmt: skip
     except GaneduError as e:
-        kept = (
-            f"; last good checkpoint: {out / 'ckpt.pt'} (step {checkpointer.last_step})"
-            if checkpointer.last_step
-            else ""
-        )
+        last = checkpointer.last_step
+        kept = f"; last good checkpoint: {out / 'ckpt.pt'} (step {last})" if last else ""
+        if isinstance(e, DiskFullError):
+            kept = (
+                f"{kept}; free some space, then continue with --resume"
+                if last
+                else "; no checkpoint was written yet: free some space and train again"
+            )
+        elif isinstance(e, TrainingDiverged) and not last:
+            kept = "; no checkpoint was written before it"
         raise type(e)(f"{e}{kept}") from None
 
 

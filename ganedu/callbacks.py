@@ -12,7 +12,10 @@ import torch
 from tqdm.auto import tqdm
 
 from ganedu import grids
+from ganedu.errors import TrainingDiverged
+from ganedu.files import append_line
 from ganedu.gan import GAN
+from ganedu.health import sample_problem
 from ganedu.train import Callback, save_run
 
 TRANSLATION_ROWS = ("a", "G(a)", "F(G(a))", "b", "F(b)", "G(F(b))")
@@ -188,7 +191,8 @@ class Snapshots(Callback):
 
 
 class JsonlLog(Callback):
-    """Appends ``{"step", "time", losses...}`` every ``every`` steps to a JSON-lines file."""
+    """Appends ``{"step", "time", losses...}`` every ``every`` steps to a JSON-lines file, a whole
+    line at a time (:func:`ganedu.files.append_line`: a full disk leaves no half line)."""
 
     def __init__(self, path, every: int = 10):
         self.path, self.every = Path(path), every
@@ -196,11 +200,8 @@ class JsonlLog(Callback):
 
     def on_step(self, gan: GAN, logs: dict[str, float]) -> None:
         if gan.step % self.every == 0:
-            with self.path.open("a") as f:
-                f.write(
-                    json.dumps({"step": gan.step, "time": round(time.monotonic() - self.start, 3), **logs})
-                    + "\n"
-                )
+            line = json.dumps({"step": gan.step, "time": round(time.monotonic() - self.start, 3), **logs})
+            append_line(self.path, line)
 
 
 class Checkpointer(Callback):
@@ -227,15 +228,24 @@ class Checkpointer(Callback):
 
 
 class SampleGrid(Callback):
-    """Saves a PNG grid from a fixed z every ``every`` steps (``samples_<step>.png``) and at the end."""
+    """Saves a PNG grid from a fixed z every ``every`` steps (``samples_<step>.png``) and at the end.
+
+    Samples that are NaN or one flat colour (:func:`ganedu.health.sample_problem`) stop training
+    with :class:`ganedu.errors.TrainingDiverged` instead of being drawn.
+    """
 
     def __init__(self, out_dir, every: int = 500, n: int = 64, seed: int = 0):
         self.out_dir, self.every, self.n, self.seed = Path(out_dir), every, n, seed
 
     def _save(self, gan: GAN) -> None:
-        grids.save_grid(
-            gan.sample(self.n, seed=self.seed), self.out_dir / f"samples_{gan.step:06d}.png", nrow=8
-        )
+        images = gan.sample(self.n, seed=self.seed)
+        problem = sample_problem(images)
+        if problem:  # a grid of NaNs would be written as noise; a flat one says nothing
+            raise TrainingDiverged(
+                f"at step {gan.step} the generator's samples are broken ({problem}); no grid was written. "
+                "Try a lower learning rate, a gradient penalty, or fp32 precision"
+            )
+        grids.save_grid(images, self.out_dir / f"samples_{gan.step:06d}.png", nrow=8)
 
     def on_step(self, gan: GAN, logs: dict[str, float]) -> None:
         if gan.step % self.every == 0:

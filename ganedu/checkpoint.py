@@ -12,8 +12,8 @@ in a tensor is reported, never used.
 
 from __future__ import annotations
 
-import errno
 import hashlib
+import io
 import os
 import pickle
 import re
@@ -22,8 +22,8 @@ from pathlib import Path
 
 import torch
 
-from ganedu.errors import CheckpointError, GaneduError
-from ganedu.files import atomic_write
+from ganedu.errors import CheckpointError, DiskFullError
+from ganedu.files import write_atomically
 
 CHECKSUM = "checksum"
 
@@ -53,24 +53,31 @@ def content_digest(obj) -> str:
     return digest.hexdigest()
 
 
+def checkpoint_bytes(obj: dict) -> bytes:
+    """``obj`` and its :func:`content_digest` as the bytes of a ``torch.save`` file, made in memory."""
+    buffer = io.BytesIO()
+    torch.save({**obj, CHECKSUM: content_digest(obj)}, buffer)
+    return buffer.getvalue()
+
+
 def save_checkpoint(path: str | os.PathLike, obj: dict) -> Path:
     """Write ``obj`` and its :func:`content_digest` to ``path`` atomically. Returns the path.
 
+    The file is made in memory first, so a full disk shows as the ``ENOSPC`` of a plain write
+    (``torch.save`` into a file turns it into a ``RuntimeError`` about zip positions).
+
     Raises:
-        GaneduError: the disk is full (the previous checkpoint at ``path`` is left intact).
+        DiskFullError: the disk is full (the previous checkpoint at ``path`` is left intact).
     """
     path = Path(path)
+    data = checkpoint_bytes(obj)
     try:
-        with atomic_write(path) as f:
-            torch.save({**obj, CHECKSUM: content_digest(obj)}, f)
-    except OSError as e:
-        if e.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise GaneduError(
-                f"the disk is full: could not write {path} ({e.strerror}); the previous checkpoint there "
-                "is intact. Free some space, then continue with --resume"
-            ) from None
-        raise
-    return path
+        return write_atomically(path, data)
+    except DiskFullError:
+        raise DiskFullError(
+            f"the disk is full: could not write {path} ({len(data) / 2**20:.1f} MB); any checkpoint "
+            "there before is intact"
+        ) from None
 
 
 def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:

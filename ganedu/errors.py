@@ -21,5 +21,9 @@ class TrainingDiverged(GaneduError):
     """A loss became NaN or infinite; training stopped, the last good checkpoint is kept."""
 
 
+class DiskFullError(GaneduError):
+    """A write ran out of disk space (or quota); what was on disk before it is intact."""
+
+
 class UnknownModelError(GaneduError):
     """A model name that ganedu does not know."""

@@ -5,11 +5,13 @@ SHA-256: :func:`check_pinned` refuses a file whose digest is not the pinned one,
 message that says what to do. Checkpoints, downloads and cached features are written with
 :func:`atomic_write`: the bytes go to a temporary file in the same folder, are flushed to
 disk, and only then renamed over the target, so a crash mid-write leaves the previous file
-intact, never a half-written one.
+intact, never a half-written one. A full disk is a :class:`ganedu.errors.DiskFullError`
+naming the file, with the temporary file removed.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import secrets
@@ -18,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from ganedu.errors import DataError, GaneduError
+from ganedu.errors import DataError, DiskFullError, GaneduError
 
 _DIGESTS: dict[tuple[str, int, int], str] = {}
 
@@ -72,6 +74,14 @@ def check_pinned(
         )
 
 
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+def is_disk_full(error: BaseException) -> bool:
+    """Whether ``error`` is the operating system saying the disk (or the user's quota) is full."""
+    return isinstance(error, OSError) and error.errno in DISK_FULL
+
+
 @contextmanager
 def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
     """Open ``path`` for writing bytes such that it is replaced whole or not at all.
@@ -83,18 +93,63 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
     left as it was.
 
         with atomic_write(run / "ckpt.pt") as f:
-            torch.save(state, f)
+            f.write(data)
+
+    Write bytes made in memory (:func:`write_atomically`) rather than let a serialiser write
+    into the file: ``torch.save``'s zip writer reports a full disk as a ``RuntimeError`` about
+    positions, not as the ``ENOSPC`` it met.
+
+    Raises:
+        DiskFullError: the disk or quota filled up; nothing at ``path`` changed.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    f = open(tmp, "xb")  # "x": never truncates another file of that name
     try:
+        f = open(tmp, "xb")  # "x": never truncates another file of that name
         with f:
             yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         tmp.unlink(missing_ok=True)
+        if is_disk_full(e):
+            raise DiskFullError(
+                f"the disk is full: could not write {path} ({e.strerror}); what was there before is intact"
+            ) from None
         raise
+
+
+def write_atomically(path: str | os.PathLike, data: bytes) -> Path:
+    """Replace ``path`` by ``data`` whole or not at all (:func:`atomic_write`). Returns the path."""
+    with atomic_write(path) as f:
+        f.write(data)
+    return Path(path)
+
+
+def append_line(path: str | os.PathLike, line: str) -> None:
+    """Append ``line`` and a newline to ``path`` (created if missing) whole or not at all.
+
+    Raises:
+        DiskFullError: the disk filled up mid-line; the part that was written is cut off again
+            (shortening a file needs no space), so the file still ends with its last whole line.
+    """
+    data = f"{line}\n".encode()
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    try:
+        size = os.fstat(fd).st_size
+        written = 0
+        try:
+            while written < len(data):
+                written += os.write(fd, data[written:])
+        except OSError as e:
+            if not is_disk_full(e):
+                raise
+            os.ftruncate(fd, size)
+            raise DiskFullError(
+                f"the disk is full: could not add a line to {path} ({e.strerror}); every line written "
+                "before is intact"
+            ) from None
+    finally:
+        os.close(fd)

@@ -9,12 +9,15 @@ Images are either float tensors in [-1, 1] or uint8 tensors in [0, 255], shape (
 
 from __future__ import annotations
 
+import io
 import math
 
 import numpy as np
 import torch
 from PIL import Image
 from torch import Tensor
+
+from ganedu.files import write_atomically
 
 
 def to_display(images: Tensor) -> Tensor:
@@ -40,6 +43,15 @@ def image_grid(images: Tensor, nrow: int | None = None, padding: int = 2) -> np.
 
 
 def save_grid(images: Tensor, path, nrow: int | None = None) -> None:
-    """Write a grid of images to a PNG file (greyscale for one channel, RGB for three)."""
+    """Write a grid of images to a PNG file (greyscale for one channel, RGB for three), atomically.
+
+    Raises:
+        ValueError: an image holds a NaN or an infinity (its grid would be drawn as noise).
+        DiskFullError: the disk is full; no partial PNG is left.
+    """
+    if images.is_floating_point() and not torch.isfinite(images).all():
+        raise ValueError("the images hold NaN or infinite values; no grid was written")
     grid = np.rint(image_grid(images, nrow) * 255).astype(np.uint8)  # (H', W', C) in 0..255
-    Image.fromarray(grid.squeeze(-1) if grid.shape[-1] == 1 else grid).save(path, format="PNG")
+    png = io.BytesIO()
+    Image.fromarray(grid.squeeze(-1) if grid.shape[-1] == 1 else grid).save(png, format="PNG")
+    write_atomically(path, png.getvalue())

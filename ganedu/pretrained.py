@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ import torch
 
 from ganedu.checkpoint import load_checkpoint
 from ganedu.errors import CheckpointError, UnknownModelError
-from ganedu.files import atomic_write, check_pinned, sha256_file
+from ganedu.files import check_pinned, sha256_file, write_atomically
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 
@@ -127,8 +128,9 @@ def export(run: Path, name: str, metrics: dict | None = None) -> Path:
         "G": {k: v.detach().clone() for k, v in _generator(gan).state_dict().items()},
         "step": gan.step,
     }
-    with atomic_write(spec.path) as f:
-        torch.save(state, f)
+    buffer = io.BytesIO()  # made in memory: torch.save into a file hides a full disk (ganedu.files)
+    torch.save(state, buffer)
+    write_atomically(spec.path, buffer.getvalue())
     log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines() if line.strip()]
     rec = {
         "model": name,

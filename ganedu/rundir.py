@@ -12,33 +12,66 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 from pathlib import Path
 
 from ganedu.errors import GaneduError
 
-RUN_FILES = ("config.json", "ckpt.pt", "log.jsonl", ".lock")
+LOCK = ".lock"
+_LOCK_TEXT = re.compile(r"(pid \d+)?")  # what RunLock writes; a .lock with anything else is not ours
 
 
 class RunDirectoryError(GaneduError):
     """A run directory that is in use, unusable, or not a run."""
 
 
+def written_by_ganedu(config: Path) -> bool:
+    """Whether ``config`` is a run config ganedu wrote: JSON naming a known model and the
+    ganedu version that wrote it (:meth:`ganedu.models.RunConfig.save`)."""
+    from ganedu.models import MODELS
+
+    try:
+        values = json.loads(config.read_text())
+    except (OSError, ValueError):  # missing, unreadable, not JSON, not text
+        return False
+    return (
+        isinstance(values, dict)
+        and values.get("model") in MODELS
+        and isinstance(values.get("ganedu_version"), str)
+        and bool(values["ganedu_version"])
+    )
+
+
 def is_run(folder: Path) -> bool:
-    """True when ``folder`` holds a ganedu run (its ``config.json``)."""
-    return (folder / "config.json").is_file()
+    """True when ``folder`` holds a ganedu run: a ``config.json`` that ganedu wrote."""
+    return written_by_ganedu(folder / "config.json")
+
+
+def _ours_or_nothing(path: Path) -> bool:
+    """A ``.lock`` that RunLock left (an interrupted start), which a new run may take over."""
+    try:
+        return path.is_file() and _LOCK_TEXT.fullmatch(path.read_text().strip()) is not None
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def check_new_run_folder(folder: Path) -> None:
-    """Refuse a ``--out`` that is a file, is not writable, or already holds files that are not a run."""
+    """Refuse a ``--out`` that is a file, is not writable, or holds files that are not a ganedu run.
+
+    A folder is a run only when its ``config.json`` says so (:func:`is_run`); any other file in a
+    folder that is not one (a ``config.json``, ``log.jsonl`` or ``ckpt.pt`` of the user's own
+    among them) makes it refused, and nothing in it is touched.
+    """
     if folder.exists() and not folder.is_dir():
         raise RunDirectoryError(f"--out {folder} is a file, not a folder; choose a folder for the run")
-    if folder.is_dir():
-        others = sorted(p.name for p in folder.iterdir() if p.name not in RUN_FILES)
-        if others and not is_run(folder):
+    if folder.is_dir() and not is_run(folder):
+        others = sorted(p.name for p in folder.iterdir() if not (p.name == LOCK and _ours_or_nothing(p)))
+        if others:
             shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+            why = "; its config.json was not written by ganedu" if "config.json" in others else ""
             raise RunDirectoryError(
-                f"--out {folder} already holds files that are not a ganedu run ({shown}); "
-                "choose a new or empty folder, e.g. --out runs/NAME"
+                f"--out {folder} already holds files that are not a ganedu run ({shown}{why}); nothing "
+                "in it was touched: choose a new or empty folder, e.g. --out runs/NAME"
             )
     parent = folder if folder.is_dir() else next((p for p in folder.parents if p.exists()), Path("."))
     if not os.access(parent, os.W_OK):
@@ -49,7 +82,7 @@ class RunLock:
     """An exclusive ``flock`` on ``folder/.lock`` for as long as a run trains (released by the OS on any exit)."""
 
     def __init__(self, folder: Path):
-        self.path = folder / ".lock"
+        self.path = folder / LOCK
         self.file = None
 
     def __enter__(self) -> RunLock:

@@ -23,6 +23,7 @@ import torch
 
 from ganedu.checkpoint import load_checkpoint, save_checkpoint
 from ganedu.errors import TrainingDiverged
+from ganedu.health import check_healthy
 from ganedu.nets.layers import minibatch_group_sizes, refuse_undivided_batch
 from ganedu.threads import ThreadGovernor
 
@@ -145,17 +146,11 @@ def save_run(path, gan, data, extra: dict | None = None):
     """Write a resumable checkpoint of ``gan`` and ``data`` to ``path`` atomically.
 
     Raises:
-        TrainingDiverged: a weight is NaN or infinite (an update blew up after its losses were
-            checked); the checkpoint already at ``path`` is kept as the last good one.
+        TrainingDiverged: the model is not worth keeping (:func:`ganedu.health.check_healthy`: a
+            NaN or infinity in its weights, buffers, EMA or optimizer state, or samples that are
+            NaN or one flat colour); the checkpoint already at ``path`` is kept as the last good one.
     """
-    bad = [
-        name for name, net in gan.modules().items() if not all(p.isfinite().all() for p in net.parameters())
-    ]
-    if bad:
-        raise TrainingDiverged(
-            f"the weights of {' and '.join(bad)} became NaN or infinite by step {gan.step}; they were not "
-            "saved. Try a lower learning rate, a gradient penalty, or fp32 precision"
-        )
+    check_healthy(gan)
     return save_checkpoint(path, {**checkpoint_state(gan, data), **(extra or {})})
 
 

@@ -1,17 +1,29 @@
-"""Faults and bad input: one readable line, a non-zero exit, nothing lost, nothing silently wrong."""
+"""Faults and bad input: one readable line, a non-zero exit, nothing lost, nothing silently wrong.
 
-import errno
+Each fault is made for real where this machine can make it (``tests/real_faults.py``): a full
+tmpfs for a full disk, a process without root's powers for a folder it may not write, SIGKILL
+for a crash mid-write, a second process for a held lock, a real divergence for a blow-up. A test
+that makes its fault by hand says why in its docstring.
+"""
+
 import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from ganedu.__main__ import main
-from ganedu.checkpoint import load_checkpoint, save_checkpoint
-from ganedu.errors import CheckpointError, GaneduError
-from ganedu.rundir import RunLock
+from ganedu.checkpoint import load_checkpoint
+from ganedu.errors import CheckpointError, TrainingDiverged
+from tests.real_faults import fill, ganedu_cli, resize, run_cli, small_disk, unprivileged, wait_for
 
 FAST = ["--precision", "fp32", "--batch-size", "8", "--device", "cpu"]
 
@@ -43,14 +55,68 @@ def run(trained, tmp_path):
     return shutil.copytree(trained, tmp_path / "gan")
 
 
-def test_weights_that_blew_up_are_never_saved_as_the_last_good_checkpoint(tmp_path, capsys):
+def log_steps(run) -> list[int]:
+    """The steps of ``log.jsonl``; every line must be whole JSON."""
+    return [json.loads(line)["step"] for line in (run / "log.jsonl").read_text().splitlines()]
+
+
+def assert_varied_samples(run, tmp_path) -> None:
+    """``sample`` from the run's checkpoint gives finite, varied images (not one flat colour)."""
+    out = tmp_path / "samples.npz"
+    assert main(["sample", str(run), "-n", "64", "--out", str(out), "--device", "cpu"]) == 0
+    with np.load(out) as npz:
+        images = npz["images"]
+    assert images.std() > 5 and len(np.unique(images)) > 50, (images.std(), len(np.unique(images)))
+
+
+def test_a_blow_up_at_the_first_step_writes_no_grid_and_names_no_checkpoint(tmp_path, capsys):
+    # with lr_g = 1e30 the first G update leaves finite weights whose samples are NaN in eval mode
     out = tmp_path / "r"
-    assert train(out, "--steps", 5, "--checkpoint-every", 1, "--option", "lr=1e30") == 1
+    flags = ["--steps", "6", "--checkpoint-every", "1", "--option", "lr_g=1e30", *FAST]
+    assert main(["train", "lsgan", "--out", str(out), *flags]) == 1
     line = error_line(capsys)
-    assert "diverged" in line or "NaN or infinite" in line
-    if (out / "ckpt.pt").exists():  # whatever was written holds finite weights
-        state = load_checkpoint(out / "ckpt.pt")["gan"]["models"]
-        assert all(t.isfinite().all() for m in state.values() for t in m.values() if t.is_floating_point())
+    assert "at step 1 the generator's samples are broken" in line and "NaN" in line, line
+    assert "no checkpoint was written before it" in line and "last good" not in line
+    assert not list(out.glob("samples_*.png")) and not (out / "ckpt.pt").exists()
+
+
+def test_the_last_good_checkpoint_after_a_real_divergence_samples_varied_images(trained, tmp_path):
+    from ganedu.callbacks import Checkpointer, SampleGrid
+    from ganedu.models import RunConfig, build
+    from ganedu.train import resume
+    from ganedu.train import train as train_loop
+
+    run = Path(shutil.copytree(trained, tmp_path / "gan"))
+    config = RunConfig.load(run / "config.json")
+    config.device = "cpu"
+    gan, data = build(config)
+    resume(run / "ckpt.pt", gan, data)
+    for group in gan.opt_g.param_groups:  # the same optimizer, told to take a step it cannot survive
+        group["lr"] = 1e30
+    callbacks = [SampleGrid(run, every=1, n=16), Checkpointer(run / "ckpt.pt", data, every=1)]
+    with pytest.raises(TrainingDiverged, match="at step 3 the generator's samples are broken"):
+        train_loop(gan, data, steps=10, batch_size=8, callbacks=callbacks)
+    assert load_checkpoint(run / "ckpt.pt")["gan"]["step"] == 2  # the last good one, untouched
+    assert not (run / "samples_000003.png").exists()
+    assert_varied_samples(run, tmp_path)
+
+
+def test_a_blown_buffer_is_caught_though_every_weight_is_finite():
+    """BatchNorm's running variance is a buffer: one forward of huge codes in train mode makes it
+    infinite while every parameter stays finite, and the eval-mode samples NaN."""
+    from ganedu.health import check_healthy
+    from ganedu.models import RunConfig, build_gan
+
+    gan = build_gan(
+        RunConfig("dcgan", device="cpu", precision="fp32", image_shape=[1, 28, 28], num_classes=10)
+    )
+    check_healthy(gan)  # a fresh generator is healthy
+    gan.G.train()
+    with torch.no_grad():
+        gan.G(torch.full((4, gan.nz), 1e30))
+    assert all(p.isfinite().all() for p in gan.G.parameters())
+    with pytest.raises(TrainingDiverged, match=r"NaN or infinite values \(models\.G\..*running_var"):
+        check_healthy(gan)
 
 
 def test_a_learning_rate_that_overflows_the_optimizer_is_the_divergence_message(tmp_path, capsys):
@@ -71,6 +137,7 @@ def flip_a_bit_in_the_largest_tensor(path):
 
 
 def test_a_flipped_bit_in_a_checkpoint_is_reported_not_loaded(run, tmp_path, capsys):
+    """The bit is flipped by hand: a disk or memory that flips one cannot be had on demand."""
     flip_a_bit_in_the_largest_tensor(run / "ckpt.pt")
     with pytest.raises(CheckpointError, match="does not match the checksum"):
         load_checkpoint(run / "ckpt.pt")
@@ -102,10 +169,15 @@ def test_a_run_records_the_d_its_auto_options_built_so_a_new_default_cannot_orph
     assert main(["sample", str(run), "-n", "4", "--out", str(tmp_path / "s.npz"), "--device", "cpu"]) == 0
 
 
-def test_a_second_run_into_the_same_folder_is_refused(run, capsys):
-    with RunLock(run):
-        assert train(run, "--steps", 3, "--resume") == 1
-    assert "in use by another training run" in error_line(capsys)
+def test_a_second_training_process_into_the_same_folder_is_refused(run):
+    first = ganedu_cli("train", "gan", "--out", run, "--resume", "--steps", 10**6, "--device", "cpu")
+    try:
+        wait_for(lambda: (run / ".lock").read_text().startswith(f"pid {first.pid}"), timeout=60)
+        status, line = run_cli("train", "gan", "--out", run, "--resume", "--steps", 10**6, "--device", "cpu")
+        assert status == 1 and f"in use by another training run (pid {first.pid})" in line, line
+    finally:
+        first.kill()
+        first.communicate()
 
 
 def test_out_on_a_folder_of_other_files_or_on_a_file_is_refused(tmp_path, capsys):
@@ -120,29 +192,114 @@ def test_out_on_a_folder_of_other_files_or_on_a_file_is_refused(tmp_path, capsys
     assert "is a file" in error_line(capsys)
 
 
-def test_a_full_disk_is_named_and_the_previous_checkpoint_survives(tmp_path, monkeypatch):
-    path = tmp_path / "ckpt.pt"
-    save_checkpoint(path, {"step": 1, "w": torch.ones(3)})
-
-    def full(*args, **kwargs):
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(torch, "save", full)
-    with pytest.raises(GaneduError, match="the disk is full: could not write .*ckpt.pt"):
-        save_checkpoint(path, {"step": 2, "w": torch.zeros(3)})
-    monkeypatch.undo()
-    assert load_checkpoint(path)["step"] == 1
-    assert [p.name for p in tmp_path.iterdir()] == ["ckpt.pt"]
+@pytest.mark.parametrize("name", ["config.json", "log.jsonl", "ckpt.pt"])
+@pytest.mark.parametrize("resume", [False, True])
+def test_a_folder_holding_a_run_file_of_the_users_own_is_refused_untouched(tmp_path, capsys, name, resume):
+    folder = tmp_path / "u"
+    folder.mkdir()
+    (folder / name).write_text("mine")
+    assert train(folder, "--steps", 1, *(["--resume"] if resume else [])) == 1
+    line = error_line(capsys)
+    assert ("not a ganedu run" in line or "nothing to resume" in line) and "Traceback" not in line, line
+    assert [p.name for p in folder.iterdir()] == [name] and (folder / name).read_text() == "mine"
 
 
-def test_resume_cleans_stale_temporary_files_and_does_not_repeat_log_steps(run):
-    (run / ".ckpt.pt.0123abcd.tmp").write_bytes(b"half a checkpoint")
-    with (run / "log.jsonl").open("a") as f:  # a line logged after the last checkpoint, then a crash
-        f.write(json.dumps({"step": 3, "loss_D": 1.0}) + "\n" + '{"step": 4, "lo')
-    assert train(run, "--steps", 3, "--resume") == 0
-    assert not list(run.glob("*.tmp"))
-    steps = [json.loads(line)["step"] for line in (run / "log.jsonl").read_text().splitlines()]
-    assert len(steps) == len(set(steps)), steps
+def test_a_config_json_of_another_program_naming_a_model_is_still_not_a_run(tmp_path, capsys):
+    folder = tmp_path / "u"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({"model": "gan", "note": "my own settings"}))
+    assert train(folder, "--steps", 1) == 1
+    assert "its config.json was not written by ganedu" in error_line(capsys)
+    assert [p.name for p in folder.iterdir()] == ["config.json"]
+
+
+def test_a_full_disk_at_the_first_checkpoint_is_one_line_and_leaves_nothing_half_written(tmp_path, capsys):
+    with small_disk(tmp_path / "disk", megabytes=3) as disk:  # the gan's checkpoint is 25 MB
+        out = disk / "run"
+        assert train(out, "--steps", 4) == 1
+        line = error_line(capsys)
+        assert line.startswith(f"ganedu: error: the disk is full: could not write {out / 'ckpt.pt'}"), line
+        assert "no checkpoint was written yet: free some space and train again" in line
+        assert not list(out.glob(".*.tmp")) and not (out / "ckpt.pt").exists()
+        assert json.loads((out / "config.json").read_text())["model"] == "gan"
+        for grid in out.glob("samples_*.png"):
+            Image.open(grid).verify()  # whole PNGs only
+        resize(disk, 64)
+        assert train(out, "--steps", 4) == 0  # the folder is the user's run: training again works
+
+
+def test_a_full_disk_mid_checkpoint_keeps_the_last_good_one_and_resume_continues(tmp_path, capsys):
+    with small_disk(tmp_path / "disk", megabytes=40) as disk:  # one checkpoint fits, not two
+        out = disk / "run"
+        assert train(out, "--steps", 3, "--checkpoint-every", 1) == 1
+        line = error_line(capsys)
+        assert f"could not write {out / 'ckpt.pt'}" in line, line
+        assert f"last good checkpoint: {out / 'ckpt.pt'} (step 1); free some space, then continue" in line
+        assert load_checkpoint(out / "ckpt.pt")["gan"]["step"] == 1 and not list(out.glob(".*.tmp"))
+        resize(disk, 80)
+        assert train(out, "--steps", 3, "--resume") == 0
+        assert load_checkpoint(out / "ckpt.pt")["gan"]["step"] == 3
+        assert_varied_samples(out, tmp_path)
+
+
+def test_a_full_disk_mid_log_leaves_whole_lines_and_resume_continues(trained, tmp_path, capsys):
+    with small_disk(tmp_path / "disk", megabytes=64) as disk:
+        out = Path(shutil.copytree(trained, disk / "run"))
+        assert train(out, "--steps", 30, "--resume") == 0  # three lines in the log
+        filler = fill(disk)
+        # a line every 10 steps fills the log's last page; the next one needs a page the disk lacks
+        assert train(out, "--steps", 2000, "--resume", "--checkpoint-every", 5000) == 1
+        line = error_line(capsys)
+        assert f"could not add a line to {out / 'log.jsonl'}" in line, line
+        assert f"last good checkpoint: {out / 'ckpt.pt'} (step 30); free some space, then continue" in line
+        logged = log_steps(out)  # every line whole
+        assert logged[:3] == [10, 20, 30] and logged[-1] > 30, logged
+        filler.unlink()
+        assert train(out, "--steps", logged[-1] + 20, "--resume") == 0
+        steps = log_steps(out)
+        assert steps == sorted(set(steps)) and steps[-1] == logged[-1] + 20, steps
+
+
+def test_a_run_killed_mid_checkpoint_resumes_from_the_last_whole_one(tmp_path):
+    out = tmp_path / "run"
+    running = ganedu_cli("train", "gan", "--out", out, "--steps", 10**6, "--checkpoint-every", 1, *FAST)
+    try:
+
+        def writing_a_checkpoint():
+            """a checkpoint half written over an earlier one"""
+            names = os.listdir(out) if out.is_dir() else []
+            return "ckpt.pt" in names and any(n.startswith(".ckpt.pt.") for n in names)
+
+        wait_for(writing_a_checkpoint, timeout=90)
+        running.send_signal(signal.SIGKILL)
+    finally:
+        running.communicate()
+    assert running.returncode == -signal.SIGKILL
+    assert list(out.glob(".ckpt.pt.*.tmp")), "the kill left no half-written file: it came too late"
+    step = load_checkpoint(out / "ckpt.pt")["gan"]["step"]  # the last whole one loads
+    assert train(out, "--steps", step + 12, "--resume") == 0
+    assert not list(out.glob(".*.tmp"))
+    steps = log_steps(out)
+    assert steps == sorted(set(steps)) and steps[-1] == (step + 12) // 10 * 10, steps
+
+
+def test_a_checkpoint_cut_short_by_a_killed_save_is_reported_not_loaded(run, tmp_path, capsys):
+    """A plain ``torch.save`` (not ganedu's atomic write, which never leaves one) killed mid-file
+    leaves the truncated checkpoint a copy cut short would."""
+    target = run / "ckpt.pt"
+    target.unlink()
+    code = f"import torch; torch.save({{'w': torch.randn(50_000_000)}}, {str(target)!r})"
+    saving = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        wait_for(lambda: target.exists() and target.stat().st_size > 1 << 20, timeout=60)
+        saving.send_signal(signal.SIGKILL)
+    finally:
+        saving.wait()
+    assert saving.returncode == -signal.SIGKILL and 0 < target.stat().st_size < 200_000_000
+    with pytest.raises(CheckpointError, match="corrupt or truncated"):
+        load_checkpoint(target)
+    assert main(["sample", str(run), "-n", "4", "--out", str(tmp_path / "s.npz"), "--device", "cpu"]) == 1
+    assert "corrupt or truncated" in error_line(capsys)
 
 
 @pytest.mark.parametrize(
@@ -226,15 +383,23 @@ def test_code_running_checkpoint_refusal_is_a_whole_sentence(tmp_path):
     assert "GLOBAL" in message and "system" in message and message.endswith("written by ganedu")
 
 
-def test_an_out_folder_that_cannot_be_written_is_one_line(tmp_path, monkeypatch, capsys):
-    from pathlib import Path
+def test_an_out_folder_that_cannot_be_written_is_one_line(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o555)
+    status, line = run_cli("train", "gan", "--out", locked / "r", "--steps", 1, *FAST, prefix=unprivileged())
+    assert status == 1 and f"cannot write to {locked}" in line, line
+    assert list(locked.iterdir()) == []
 
-    def refuse(self, *args, **kwargs):
-        raise PermissionError(13, "Permission denied", str(self))
 
-    monkeypatch.setattr(Path, "mkdir", refuse)  # as root, a read-only folder cannot be made to refuse
-    assert train(tmp_path / "locked" / "r", "--steps", 1) == 1
-    assert "permission denied writing" in error_line(capsys)
+def test_a_run_file_that_cannot_be_written_is_one_line_and_the_run_is_intact(run):
+    (run / "log.jsonl").write_text("")  # a 2-step run has logged nothing yet
+    (run / "log.jsonl").chmod(0o444)
+    before = (run / "ckpt.pt").read_bytes()
+    status, line = run_cli(
+        "train", "gan", "--out", run, "--resume", "--steps", 40, *FAST, prefix=unprivileged()
+    )
+    assert status == 1 and f"permission denied writing {run / 'log.jsonl'}" in line, line
+    assert (run / "ckpt.pt").read_bytes() == before
 
 
 def test_eval_on_few_samples_warns_about_the_bias(tmp_path, capsys):

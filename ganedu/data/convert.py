@@ -33,8 +33,14 @@ def to_uint8(images: torch.Tensor, crop_to: int | None = None) -> torch.Tensor:
 
     Returns:
         uint8 ``(B, C, crop_to or H, crop_to or W)`` on the device of ``images``.
+
+    Raises:
+        ValueError: an image holds a NaN or an infinity, which has no uint8 value (the cast would
+            silently make one up).
     """
     x = images.detach()
+    if not torch.isfinite(x).all():
+        raise ValueError("the generator's images hold NaN or infinite values, which have no uint8 value")
     if crop_to is not None:
         top, left = (x.shape[-2] - crop_to) // 2, (x.shape[-1] - crop_to) // 2
         x = x[..., top : top + crop_to, left : left + crop_to]

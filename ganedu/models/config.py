@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ganedu.errors import CheckpointError
+from ganedu.files import write_atomically
 
 # The stored image size and classes of the datasets ganedu knows, for configs written before
 # config.json recorded them (the shipped models' configs among them).
@@ -25,7 +26,9 @@ class RunConfig:
     ``options`` holds the model's typed options by name (see :mod:`ganedu.models.options`).
     ``image_shape`` (C, H, W of the stored images) and ``num_classes`` are filled in from the
     dataset when training starts, so ``sample`` and ``eval`` can rebuild the networks without
-    loading the training set.
+    loading the training set. ``ganedu_version`` is the version that wrote the file: it is what
+    marks a folder as a ganedu run (:func:`ganedu.rundir.is_run`), so a ``config.json`` of the
+    user's own is never taken for one.
     """
 
     model: str
@@ -37,9 +40,14 @@ class RunConfig:
     options: dict = field(default_factory=dict)
     image_shape: list[int] | None = None
     num_classes: int | None = None
+    ganedu_version: str = ""
 
     def save(self, path) -> None:
-        Path(path).write_text(json.dumps(dataclasses.asdict(self), indent=2) + "\n")
+        """Write the config as JSON, atomically, stamped with the ganedu version writing it."""
+        from ganedu import __version__
+
+        self.ganedu_version = __version__
+        write_atomically(path, (json.dumps(dataclasses.asdict(self), indent=2) + "\n").encode())
 
     @classmethod
     def load(cls, path) -> RunConfig:
