@@ -93,7 +93,15 @@ def main(argv: list[str] | None = None) -> int:
         "date": datetime.now().astimezone().isoformat(timespec="seconds"),
         "chapters": [],
     }
-    print(f"instructor mode: {len(notebooks)} chapters, mode {args.mode}, on {report['device']}", flush=True)
+    try:  # an unwritable --out fails now, not after the first chapter
+        write_report(report, args.out)
+    except PermissionError:
+        raise GaneduError(
+            f"cannot write the report in {args.out}: permission denied; choose another --out"
+        ) from None
+    print(
+        f"instructor mode: {len(notebooks)} chapter(s), mode {args.mode}, on {report['device']}", flush=True
+    )
     start = time.monotonic()
     for notebook in notebooks:
         row = run_chapter(notebook, root, args, device="cuda" if gpu else "cpu")

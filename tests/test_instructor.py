@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from ganedu import report
-from tests.real_faults import ROOT
+from tests.real_faults import ROOT, run_cli, unprivileged
 
 no_gpu = pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA GPU")
 
@@ -45,6 +45,18 @@ def test_an_unknown_chapter_is_one_readable_error(tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1].startswith("ganedu: error: no notebook for chapter 42 in ")
     assert "Traceback" not in result.stderr
+
+
+def test_an_unwritable_report_folder_is_refused_before_anything_runs(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o555)
+    status, line = run_cli("instructor", "--allow-cpu", "--mode", "smoke", "--out", locked / "report",
+                           prefix=unprivileged(), timeout=30)  # fmt: skip
+    assert status == 1
+    assert (
+        line
+        == f"ganedu: error: cannot write the report in {locked / 'report'}: permission denied; choose another --out"
+    )
 
 
 def test_cpu_smoke_run_reports_wall_times_passed_counts_and_metrics(tmp_path):
