@@ -5,6 +5,9 @@
 # CI adds (.ci/run):
 #   make test-browser  every notebook run in JupyterLab in headless Chromium, every widget moved
 #   make book          the course executed and rendered as a static site in build/book/
+# On a machine with a CUDA GPU:
+#   make instructor    every solution graded and every notebook run in full mode on the GPU;
+#                      a report of wall times and final metrics in build/instructor/ (ARGS= adds options)
 # TORCH=cpu installs PyTorch's CPU-only wheels: .venv takes about 2 GB instead of 6 GB with CUDA.
 
 PYTHON ?= python3
@@ -15,7 +18,7 @@ STAMP := $(VENV)/.installed
 TORCH ?=
 TORCH_CPU_INDEX := https://download.pytorch.org/whl/cpu
 
-.PHONY: lab test test-unit test-grading test-notebooks test-browser book data install lint clean-venv
+.PHONY: lab test test-unit test-grading test-notebooks test-browser book instructor data install lint clean-venv
 
 $(STAMP): pyproject.toml
 	@echo "== ganedu: setting up $(VENV) (Python packages, once; see README, Installing)"
@@ -70,6 +73,10 @@ test-browser: data
 # figures and maths: build/book/html/index.html; fails on broken links, figures or maths
 book: data
 	$(TIMED) GANEDU_MODE=$(or $(GANEDU_MODE),cpu) $(PY) book/build.py
+
+# refuses (exit 2, nothing run) without a CUDA GPU; e.g. ARGS="--notebooks 07 08 --out build/gpu"
+instructor: $(STAMP)
+	$(TIMED) $(PY) -m ganedu instructor $(ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -3,8 +3,8 @@
     python benchmarks/notebook_times.py --mode cpu          # every notebook, cpu mode
     python benchmarks/notebook_times.py --mode smoke 05 06  # some notebooks, smoke mode
 
-Each notebook runs in a fresh kernel (nbclient, the engine behind `jupyter nbconvert
---execute`) from a temporary copy of course/, so nothing it writes lands in the repository.
+Each notebook runs in a fresh kernel from a temporary copy of course/ (ganedu.notebooks.execute,
+as in instructor mode), so nothing it writes lands in the repository.
 The time includes kernel start-up and every import, as a learner sees it. Rows (one per
 notebook: mode, seconds, the machine's CPU and vector extensions, the load average at the
 start) go to ``benchmarks/results/notebook_times.json``. Run it on an otherwise idle machine:
@@ -16,15 +16,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
-import tempfile
-import time
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
-import nbformat
-from nbclient import NotebookClient
+from ganedu.notebooks import execute
 
 sys.path.insert(0, str(Path(__file__).parent))
 from machine import machine  # noqa: E402
@@ -34,36 +30,11 @@ COURSE = Path(__file__).resolve().parent.parent / "course"
 
 def time_notebook(path: Path, mode: str, timeout: int) -> dict:
     """Execute one notebook in a scratch copy of course/; return its row (``ok`` False on error)."""
-    os.environ["GANEDU_MODE"] = mode
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp) / "course"
-        shutil.copytree(COURSE, work)
-        nb = nbformat.read(work / path.name, as_version=4)
-        load = os.getloadavg()[0]
-        start = time.monotonic()
-        error = None
-        try:
-            NotebookClient(
-                nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(work)}}
-            ).execute()
-        except Exception as e:  # a failing cell still gives the time up to it
-            error = f"{type(e).__name__}: {str(e).strip().splitlines()[-1] if str(e).strip() else ''}"
-        seconds = time.monotonic() - start
-    return {"notebook": path.name, "mode": mode, "seconds": round(seconds, 1), "ok": error is None,
-            "error": error, "load_at_start": round(load, 2), "date": date.today().isoformat(),
-            "cell_seconds": cell_seconds(nb), **machine()}  # fmt: skip
-
-
-def cell_seconds(nb) -> dict[int, float]:
-    """Seconds each executed code cell took, by cell index (nbclient's execution timestamps)."""
-    out = {}
-    for i, cell in enumerate(nb.cells):
-        stamps = cell.get("metadata", {}).get("execution", {})
-        if "iopub.status.busy" in stamps and "iopub.status.idle" in stamps:
-            busy, idle = (datetime.fromisoformat(stamps[k].replace("Z", "+00:00"))
-                          for k in ("iopub.status.busy", "iopub.status.idle"))  # fmt: skip
-            out[i] = round((idle - busy).total_seconds(), 1)
-    return out
+    load = os.getloadavg()[0]
+    run = execute(path, mode, timeout)
+    return {"notebook": run.notebook, "mode": mode, "seconds": run.seconds, "ok": run.ok, "error": run.error,
+            "load_at_start": round(load, 2), "date": date.today().isoformat(), "cell_seconds": run.cell_seconds,
+            **machine()}  # fmt: skip
 
 
 def table(rows: list[dict]) -> str:
@@ -82,7 +53,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("notebooks", nargs="*", help="numbers or names (default: all)")
     p.add_argument("--mode", default="cpu", choices=["smoke", "cpu", "full"])
-    p.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
+    p.add_argument("--timeout", type=int, default=1800, help="seconds per notebook")
     p.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "notebook_times.json")
     p.add_argument(
         "--table", action="store_true", help="print the recorded rows as a markdown table and stop"

@@ -26,6 +26,7 @@ DELEGATED = {
     "grading": "make the exercise stubs or grade an exercise (`grading --help`)",
     "pretrained": "export a finished run as a shipped model (`pretrained --help`)",
     "doctor": "one screen on what this machine has and lacks for the course, each problem with its fix",
+    "instructor": "grade every solution and run every notebook at full size on the GPU; a report of times and metrics",
 }
 
 

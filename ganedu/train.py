@@ -25,6 +25,7 @@ from ganedu.checkpoint import load_checkpoint, save_checkpoint
 from ganedu.errors import TrainingDiverged
 from ganedu.health import check_healthy
 from ganedu.nets.layers import minibatch_group_sizes, refuse_undivided_batch
+from ganedu.report import record
 from ganedu.threads import ThreadGovernor
 
 
@@ -71,6 +72,7 @@ def train(gan, data, *, steps: int | None = None, minutes: float | None = None, 
     governor = (
         ThreadGovernor() if adapt_threads and ThreadGovernor.wanted(getattr(gan, "device", None)) else None
     )
+    first_step, start, logs = gan.step, time.monotonic(), {}
     try:
         for cb in callbacks:
             cb.on_train_start(gan)
@@ -87,7 +89,17 @@ def train(gan, data, *, steps: int | None = None, minutes: float | None = None, 
     finally:
         if governor is not None:
             governor.restore()
+    _record(gan, gan.step - first_step, time.monotonic() - start, logs)
     return gan
+
+
+def _record(gan, steps_done: int, seconds: float, logs: dict[str, float]) -> None:
+    """Record the steps reached, steps/s and final losses for instructor mode (:mod:`ganedu.report`)."""
+    final = {f"final {name}": value for name, value in logs.items()}
+    record(
+        f"training {type(gan).__name__}",
+        {"steps": gan.step, "steps/s": steps_done / max(seconds, 1e-9), **final},
+    )
 
 
 def _step(gan, data, batch_size: int) -> dict[str, float]:

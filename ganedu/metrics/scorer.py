@@ -29,6 +29,7 @@ from ganedu.data import CLASS_NAMES, load_dataset
 from ganedu.metrics.classifier import ClassifierFeatures
 from ganedu.metrics.evaluate import real_features
 from ganedu.metrics.frechet import frechet_distance
+from ganedu.report import record
 
 
 @dataclass
@@ -100,4 +101,9 @@ class SampleScorer:
             )
         fd = frechet_distance(self.real_features, self.features(images))
         predicted = self.judge.predict(images).numpy()
-        return SampleScore(float(fd), predicted, self.num_classes, self.min_share)
+        score = SampleScore(float(fd), predicted, self.num_classes, self.min_share)
+        record(
+            f"FD (classifier features, N={self.n})",
+            {"FD": score.fd, "classes present": score.classes_present},
+        )
+        return score
