@@ -287,3 +287,35 @@ def test_release_command_line_reports_one_line_for_an_existing_folder(tmp_path):
     )
     assert run.returncode == 1 and run.stderr.count("\n") == 1 and "already exists" in run.stderr
     assert issubclass(ReleaseError, GaneduError)
+
+
+def test_gradescope_entry_point_writes_results_saying_what_to_upload_when_nothing_fits(bundle, tmp_path):
+    (tmp_path / "submission").mkdir()
+    (tmp_path / "submission" / "notes.txt").write_text("my answers are in my head")
+    out = tmp_path / "results" / "results.json"
+    run = in_bundle(bundle, "-m", "ganedu", "grading", "gradescope", str(tmp_path / "submission"), str(out))
+    assert run.returncode == 0, run.stderr
+    results = json.loads(out.read_text())
+    assert results["score"] == 0 and "no exercise file in the submission" in results["output"]
+    assert len({t["name"].split(":")[0] for t in results["tests"]}) == 10  # every chapter, at 0
+    assert (
+        "ganedu grading gradescope /autograder/submission"
+        in (bundle / "gradescope" / "run_autograder").read_text()
+    )
+
+
+@pytest.mark.slow
+def test_gradescope_entry_point_grades_the_uploaded_file_with_points_per_test(bundle, tmp_path):
+    copy = tmp_path / "bundle"
+    shutil.copytree(bundle, copy)
+    (tmp_path / "submission").mkdir()
+    stub = (copy / "exercises" / "ex04_wgan.py").read_text()
+    done = "from ganedu.losses import wasserstein_g as generator_loss  # noqa\n"
+    (tmp_path / "submission" / "ex04_wgan.py").write_text(stub + "\n" + done)
+    out = tmp_path / "results.json"
+    run = in_bundle(copy, "-m", "ganedu", "grading", "gradescope", str(tmp_path / "submission"), str(out))
+    assert run.returncode == 0, run.stderr
+    results = json.loads(out.read_text())
+    passed = [t["name"] for t in results["tests"] if t["status"] == "passed"]
+    assert passed == ["ex04_wgan: test_generator_loss_is_minus_fake_mean_and_has_gradient"]
+    assert results["score"] == 1
