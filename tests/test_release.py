@@ -98,6 +98,9 @@ def test_classroom_workflow_grades_each_chapter_with_its_points_and_reports(bund
     assert f"runners: {','.join(chapters)}\n" in workflow
     ex05 = re.search(r"id: ex05_wgan_gp\n(?:.*\n)*?\s+max-score: (\S+)", workflow).group(1)
     assert ex05 == "31"  # 25 cases: 6 of them (4 tests, 2 of them with 2 cases) worth 2 points
+    yaml = pytest.importorskip("yaml")
+    steps = yaml.safe_load(workflow)["jobs"]["run-autograding-tests"]["steps"]
+    assert [s["id"] for s in steps if "id" in s] == chapters
     for script in ("setup.sh", "run_autograder"):
         assert os.access(bundle / "gradescope" / script, os.X_OK)
 
