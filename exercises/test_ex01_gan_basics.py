@@ -13,6 +13,14 @@ from ganedu.nets.mlp import Discriminator, Generator
 
 ex = exercise_fixture("ex01_gan_basics")
 
+# Points per test (each case of a parametrised test earns them); every other test earns 1.
+POINTS = {
+    "test_train_step_moves_d_by_its_own_loss_only_over_two_steps": 2,
+    "test_train_step_moves_g_by_its_own_loss_only_over_two_steps": 2,
+    "test_train_step_sends_no_gradient_into_g_during_ds_phase": 2,
+    "test_train_step_drives_ganedus_ring_networks": 2,
+}
+
 
 def gaussian(x, mean, std):
     return torch.exp(-0.5 * ((x - mean) / std) ** 2) / (std * math.sqrt(2 * math.pi))

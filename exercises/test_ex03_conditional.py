@@ -10,6 +10,13 @@ from torch import nn
 
 ex = exercise_fixture("ex03_conditional")
 
+# Points per test (each case of a parametrised test earns them); every other test earns 1.
+POINTS = {
+    "test_train_step_shows_d_each_sample_with_its_own_label": 2,
+    "test_train_step_moves_d_by_its_own_loss_only_over_two_steps": 2,
+    "test_train_step_moves_g_by_its_own_loss_only_over_two_steps": 2,
+}
+
 
 # ---------------------------------------------------------- embed_and_concatenate
 

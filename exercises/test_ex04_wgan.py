@@ -14,6 +14,13 @@ from ganedu.nets.mlp import Discriminator, Generator
 
 ex = exercise_fixture("ex04_wgan")
 
+# Points per test (each case of a parametrised test earns them); every other test earns 1.
+POINTS = {
+    "test_train_step_takes_n_critic_critic_steps_per_generator_step": 2,
+    "test_train_step_clips_after_every_critic_step": 2,
+    "test_train_step_drives_ganedus_networks_with_rmsprop": 2,
+}
+
 
 # ------------------------------------------------------------------ losses
 

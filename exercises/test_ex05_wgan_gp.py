@@ -9,6 +9,14 @@ from torch import nn
 
 ex = exercise_fixture("ex05_wgan_gp")
 
+# Points per test (each case of a parametrised test earns them); every other test earns 1.
+POINTS = {
+    "test_penalty_matches_the_closed_form_with_the_norm_over_c_h_w": 2,
+    "test_penalty_is_taken_at_the_interpolates_not_at_the_reals": 2,
+    "test_train_step_updates_the_critic_like_the_reference": 2,
+    "test_train_step_updates_the_generator_like_the_reference": 2,
+}
+
 
 class Quadratic(nn.Module):
     """f(x) = ½ Σ w·x² per sample, so ∇ₓf = w·x: a gradient that depends on where it is taken."""

@@ -10,6 +10,12 @@ from torch import nn
 
 ex = exercise_fixture("ex08_stylegan")
 
+# Points per test (each case of a parametrised test earns them); every other test earns 1.
+POINTS = {
+    "test_r1_is_half_gamma_times_the_mean_squared_gradient_norm": 2,
+    "test_train_step_matches_the_reference_step_by_step": 2,
+}
+
 
 # ------------------------------------------------------------------------ AdaIN
 

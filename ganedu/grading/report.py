@@ -10,6 +10,16 @@ from ganedu.grading.autograder import STATUS, GradingError, TestResult, run_auto
 from ganedu.grading.stubs import exercise_names, repository_root
 
 
+def note(r: TestResult) -> str:
+    """The message beside a result: what went wrong (the status already names the grader's own
+    reasons: a timeout, too much memory, a crash); ``""`` for a pass or an untouched stub."""
+    if r.status in ("passed", "not yet implemented"):
+        return ""
+    if r.exception in STATUS or not r.exception:
+        return r.message
+    return f"{r.exception}: {r.message}"
+
+
 @dataclass
 class Report:
     """The results of one :func:`check`, shown as a table in a notebook and as text elsewhere."""
@@ -27,18 +37,9 @@ class Report:
             return f"{self.name}: {self.problem}"
         return f"{self.name}: {self.passed}/{len(self.results)} tests passed"
 
-    def _note(self, r: TestResult) -> str:
-        """The message beside a result: what went wrong (the status already names the grader's own
-        reasons: a timeout, too much memory, a crash)."""
-        if r.status in ("passed", "not yet implemented"):
-            return ""
-        if r.exception in STATUS or not r.exception:
-            return r.message
-        return f"{r.exception}: {r.message}"
-
     def __repr__(self) -> str:
         width = max((len(r.name) for r in self.results), default=0)
-        rows = [f"  {r.name:<{width}}  {r.status}  {self._note(r)}".rstrip() for r in self.results]
+        rows = [f"  {r.name:<{width}}  {r.status}  {note(r)}".rstrip() for r in self.results]
         return "\n".join([self.summary(), *rows])
 
     def _repr_html_(self) -> str:
@@ -48,7 +49,7 @@ class Report:
             "<tr>"
             + cell.format("", f"<code>{html.escape(r.name)}</code>")
             + cell.format(f";color:{colours.get(r.status, '#cf222e')}", f"<b>{html.escape(r.status)}</b>")
-            + cell.format("", html.escape(self._note(r)))
+            + cell.format("", html.escape(note(r)))
             + "</tr>"
             for r in self.results
         )
