@@ -78,6 +78,8 @@ def test_a_blow_up_at_the_first_step_writes_no_grid_and_names_no_checkpoint(tmp_
     assert "at step 1 the generator's samples are broken" in line and "NaN" in line, line
     assert "no checkpoint was written before it" in line and "last good" not in line
     assert not list(out.glob("samples_*.png")) and not (out / "ckpt.pt").exists()
+    assert main(["sample", str(out), "-n", "4", "--out", str(tmp_path / "s.npz")]) == 1
+    assert "stopped before its first checkpoint was written" in error_line(capsys)
 
 
 def test_the_last_good_checkpoint_after_a_real_divergence_samples_varied_images(trained, tmp_path):
