@@ -9,7 +9,10 @@ import hashlib
 import io
 import os
 import pickle
+import socket
+import struct
 import tarfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -324,35 +327,30 @@ def test_downloaded_file_with_wrong_checksum_is_deleted_and_reported(tmp_path, m
     assert not (data.cache_dir() / "fashion-mnist" / TEST_IMAGES).exists()
 
 
-class DroppedConnection:
-    """A response that sends one chunk, then loses the connection."""
+def dropping_server(reset: bool) -> str:
+    """The URL of a real HTTP server on this machine that promises 2 MB, sends 100 kB, then
+    drops the connection: with a reset (RST) or a plain close, as a crashed server or proxy does."""
+    server = socket.create_server(("127.0.0.1", 0))
 
-    headers = {"Content-Length": "2000000"}
+    def serve():
+        connection, _ = server.accept()
+        connection.recv(1 << 16)
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2000000\r\n\r\n" + b"x" * 100_000)
+        if reset:
+            connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        connection.close()
+        server.close()
 
-    def __init__(self):
-        self.sent = False
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def read(self, size):
-        if self.sent:
-            raise OSError("connection reset (test)")
-        self.sent = True
-        return b"x" * size
+    threading.Thread(target=serve, daemon=True).start()
+    return f"http://127.0.0.1:{server.getsockname()[1]}/file.gz"
 
 
-def test_interrupted_download_leaves_no_file_behind(tmp_path, monkeypatch):
-    monkeypatch.setattr(
-        download_module.urllib.request, "urlopen", lambda request, timeout: DroppedConnection()
-    )
+@pytest.mark.parametrize("reset, message", [(True, "Connection reset"), (False, "closed after 100000 of")])
+def test_interrupted_download_leaves_no_file_behind(tmp_path, reset, message):
     folder = tmp_path / "cache"
     folder.mkdir()
-    with pytest.raises(OSError, match="connection reset"):
-        REAL_DOWNLOAD_FILE("http://example.invalid/file.gz", folder / "file.gz")
+    with pytest.raises(OSError, match=message):
+        REAL_DOWNLOAD_FILE(dropping_server(reset), folder / "file.gz")
     assert list(folder.iterdir()) == []
 
 
