@@ -195,6 +195,8 @@ def test_fashion_mnist_pins_both_the_debian_and_the_original_gz_files():
     ids=["truncated", "trailing-bytes", "float-type-code", "two-dimensional", "header-cut"],
 )
 def test_malformed_idx_raises_data_error(tmp_path, monkeypatch, payload, complaint):
+    """Malformed by hand: a file of the wrong shape or type cannot come from a fault of ganedu's
+    own writes (atomic); monkeypatch only pins the made-up files' checksums."""
     digests = write_fake_fashion(tmp_path / "system", 3)
     digests[TRAIN_IMAGES] = write_gz(tmp_path / "system" / TRAIN_IMAGES, payload)
     pin(monkeypatch, "fashion-mnist", digests)

@@ -352,6 +352,8 @@ def test_bad_sample_and_eval_values_are_one_line_errors(run, tmp_path, capsys):
 
 
 def test_damaged_or_wrong_npz_files_are_one_line_errors(tmp_path, capsys):
+    """Damaged by hand: these are files a user hands to ganedu, written by other programs, so
+    no save of ganedu's can be interrupted to make them (its own are tested killed mid-save)."""
     good = tmp_path / "good.npz"
     np.savez_compressed(good, images=np.zeros((50, 1, 28, 28), np.uint8))
     cases = {
@@ -414,6 +416,8 @@ def test_eval_on_few_samples_warns_about_the_bias(tmp_path, capsys):
 
 
 def test_a_damaged_cached_feature_file_is_rebuilt_not_trusted(tmp_path, monkeypatch, capsys):
+    """Cut by hand: ganedu writes the cache atomically, so no crash of its own can cut it; a
+    copy from elsewhere or a damaged disk can. (monkeypatch only points XDG_CACHE_HOME here.)"""
     import importlib
 
     evaluate = importlib.import_module("ganedu.metrics.evaluate")  # the module, not the function it exports

@@ -161,6 +161,8 @@ def test_checkpoint_that_would_run_code_is_refused_and_does_not_run(tmp_path, mo
 
 
 def test_corrupt_checkpoint_gives_checkpoint_error(tmp_path):
+    """Cut by hand, to pin the error of load_checkpoint alone; a save cut by a real SIGKILL is
+    tests/test_faults.py::test_a_checkpoint_cut_short_by_a_killed_save_is_reported_not_loaded."""
     path = tmp_path / "ckpt.pt"
     save_checkpoint(path, {"x": torch.ones(1000)})
     path.write_bytes(path.read_bytes()[:300])
