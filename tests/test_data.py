@@ -270,6 +270,9 @@ def test_cifar10_pickle_that_would_run_code_is_refused(tmp_path, monkeypatch):
 
 
 def test_missing_dataset_offline_raises_one_error_naming_the_three_ways():
+    """Offline by a stand-in for the download (``isolated``): in a real network namespace this
+    machine's system copy in /usr/share/datasets would be found first, and a process started
+    there cannot be told to look elsewhere. A real dropped connection is tested below."""
     with pytest.raises(DataError) as error:
         data.load_dataset("fashion-mnist")
     message = str(error.value)
@@ -370,6 +373,9 @@ def test_fetch_keeps_a_complete_copy_under_ganedu_data(three_locations):
 
 
 def test_fetch_offline_without_any_copy_raises_the_three_ways():
+    """Offline by a stand-in for the download (``isolated``): in a real network namespace this
+    machine's system copy in /usr/share/datasets would be found first, and a process started
+    there cannot be told to look elsewhere. A real dropped connection is tested below."""
     with pytest.raises(DataError, match="three ways"):
         data.fetch("cifar10")
 

@@ -1,6 +1,7 @@
 """ganedu.files: the pinned SHA-256 check and the atomic write every saved or fetched file goes through."""
 
 import hashlib
+import signal
 
 import pytest
 
@@ -49,9 +50,10 @@ def test_a_failure_mid_write_leaves_the_old_file_intact_and_no_temporary_file(tm
 
 
 def test_an_interrupted_first_write_leaves_no_file_at_all(tmp_path):
+    """A real Ctrl-C: SIGINT delivered to this process mid-write."""
     with pytest.raises(KeyboardInterrupt), atomic_write(tmp_path / "file.bin") as f:
         f.write(b"half")
-        raise KeyboardInterrupt
+        signal.raise_signal(signal.SIGINT)
     assert list(tmp_path.iterdir()) == []
 
 
