@@ -303,6 +303,7 @@ def test_unknown_split_lists_the_splits(three_locations):
 def fake_server(served: dict[str, bytes], calls: list[str]):
     """A stand-in for the mirrors that hands out ``served``: a test may not use the network, and
     the mirrors' URLs are the package's own; a real connection dropped mid-file is tested below."""
+
     def download(url, dest):
         calls.append(url)
         dest.parent.mkdir(parents=True, exist_ok=True)
