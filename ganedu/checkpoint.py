@@ -24,6 +24,7 @@ import torch
 
 from ganedu.errors import CheckpointError, DiskFullError
 from ganedu.files import write_atomically
+from ganedu.rundir import is_run
 
 CHECKSUM = "checksum"
 
@@ -88,6 +89,11 @@ def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
     """
     path = Path(path)
     if not path.is_file():
+        if is_run(path.parent):
+            raise CheckpointError(
+                f"no checkpoint at {path}: the run in {path.parent} stopped before its first "
+                "checkpoint was written (see the error its training printed); train it again"
+            )
         raise CheckpointError(
             f"no checkpoint at {path}: train first, or point at a run directory that has ckpt.pt"
         )

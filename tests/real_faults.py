@@ -6,6 +6,8 @@
   anywhere (``setpriv`` drops CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH and CAP_FOWNER from the
   bounding set), so a folder's permissions are enforced for real. Not a switch to another user:
   this Python lives under ``/root``, which other users cannot enter.
+- :func:`offline`: the prefix that runs a command in a network namespace of its own, which has
+  no network (``unshare --net``, as root), so a download fails as it does offline.
 - :func:`ganedu_cli`: ``python -m ganedu ...`` in a process of its own, which can be killed.
 
 Each skips the test, with the reason, where this machine cannot make the fault.
@@ -74,6 +76,16 @@ def unprivileged() -> list[str]:
     if shutil.which("setpriv") is None:
         pytest.skip("as root, enforcing permissions needs setpriv (util-linux) to drop CAP_DAC_OVERRIDE")
     return DROP_ROOT_POWERS
+
+
+def offline() -> list[str]:
+    """The command prefix under which a process has no network (see the module)."""
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        pytest.skip("a process without network needs root and unshare(1) (util-linux)")
+    probe = subprocess.run(["unshare", "--net", "true"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.skip(f"this machine does not allow a network namespace: {probe.stderr.strip()}")
+    return ["unshare", "--net", "--"]
 
 
 def ganedu_cli(*args, prefix: list[str] = (), **kwargs) -> subprocess.Popen:

@@ -46,6 +46,8 @@ def test_missing_run_directory_is_one_line_error(tmp_path):
 
 
 def test_corrupt_data_file_is_one_line_error(tmp_path):
+    """Written by hand: a data file someone put in the folder; a download cut for real is
+    tests/test_data.py::test_interrupted_download_leaves_no_file_behind."""
     folder = tmp_path / "data" / "fashion-mnist"
     folder.mkdir(parents=True)
     for name in ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"]:
@@ -63,7 +65,8 @@ def test_corrupt_data_file_is_one_line_error(tmp_path):
 
 
 def test_train_sample_resume_and_corrupt_checkpoint(tmp_path, capsys):
-    """30 steps straight and 15 + resume to 30 give identical samples; a damaged ckpt is one line."""
+    """30 steps straight and 15 + resume to 30 give identical samples; a damaged ckpt is one line
+    (cut by hand here; cut by a real SIGKILL mid-save in tests/test_faults.py)."""
     straight, split = tmp_path / "straight", tmp_path / "split"
     pinned = [*FAST, "--threads", str(torch.get_num_threads())]  # bit for bit even on a busy machine
     assert main(["train", "dcgan", "--steps", "30", "--out", str(straight), *pinned]) == 0

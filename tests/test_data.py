@@ -9,7 +9,10 @@ import hashlib
 import io
 import os
 import pickle
+import socket
+import struct
 import tarfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -192,6 +195,8 @@ def test_fashion_mnist_pins_both_the_debian_and_the_original_gz_files():
     ids=["truncated", "trailing-bytes", "float-type-code", "two-dimensional", "header-cut"],
 )
 def test_malformed_idx_raises_data_error(tmp_path, monkeypatch, payload, complaint):
+    """Malformed by hand: a file of the wrong shape or type cannot come from a fault of ganedu's
+    own writes (atomic); monkeypatch only pins the made-up files' checksums."""
     digests = write_fake_fashion(tmp_path / "system", 3)
     digests[TRAIN_IMAGES] = write_gz(tmp_path / "system" / TRAIN_IMAGES, payload)
     pin(monkeypatch, "fashion-mnist", digests)
@@ -265,6 +270,9 @@ def test_cifar10_pickle_that_would_run_code_is_refused(tmp_path, monkeypatch):
 
 
 def test_missing_dataset_offline_raises_one_error_naming_the_three_ways():
+    """Offline by a stand-in for the download (``isolated``): in a real network namespace this
+    machine's system copy in /usr/share/datasets would be found first, and a process started
+    there cannot be told to look elsewhere. A real dropped connection is tested below."""
     with pytest.raises(DataError) as error:
         data.load_dataset("fashion-mnist")
     message = str(error.value)
@@ -293,6 +301,9 @@ def test_unknown_split_lists_the_splits(three_locations):
 
 
 def fake_server(served: dict[str, bytes], calls: list[str]):
+    """A stand-in for the mirrors that hands out ``served``: a test may not use the network, and
+    the mirrors' URLs are the package's own; a real connection dropped mid-file is tested below."""
+
     def download(url, dest):
         calls.append(url)
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -324,35 +335,30 @@ def test_downloaded_file_with_wrong_checksum_is_deleted_and_reported(tmp_path, m
     assert not (data.cache_dir() / "fashion-mnist" / TEST_IMAGES).exists()
 
 
-class DroppedConnection:
-    """A response that sends one chunk, then loses the connection."""
+def dropping_server(reset: bool) -> str:
+    """The URL of a real HTTP server on this machine that promises 2 MB, sends 100 kB, then
+    drops the connection: with a reset (RST) or a plain close, as a crashed server or proxy does."""
+    server = socket.create_server(("127.0.0.1", 0))
 
-    headers = {"Content-Length": "2000000"}
+    def serve():
+        connection, _ = server.accept()
+        connection.recv(1 << 16)
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2000000\r\n\r\n" + b"x" * 100_000)
+        if reset:
+            connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        connection.close()
+        server.close()
 
-    def __init__(self):
-        self.sent = False
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def read(self, size):
-        if self.sent:
-            raise OSError("connection reset (test)")
-        self.sent = True
-        return b"x" * size
+    threading.Thread(target=serve, daemon=True).start()
+    return f"http://127.0.0.1:{server.getsockname()[1]}/file.gz"
 
 
-def test_interrupted_download_leaves_no_file_behind(tmp_path, monkeypatch):
-    monkeypatch.setattr(
-        download_module.urllib.request, "urlopen", lambda request, timeout: DroppedConnection()
-    )
+@pytest.mark.parametrize("reset, message", [(True, "Connection reset"), (False, "closed after 100000 of")])
+def test_interrupted_download_leaves_no_file_behind(tmp_path, reset, message):
     folder = tmp_path / "cache"
     folder.mkdir()
-    with pytest.raises(OSError, match="connection reset"):
-        REAL_DOWNLOAD_FILE("http://example.invalid/file.gz", folder / "file.gz")
+    with pytest.raises(OSError, match=message):
+        REAL_DOWNLOAD_FILE(dropping_server(reset), folder / "file.gz")
     assert list(folder.iterdir()) == []
 
 
@@ -370,6 +376,9 @@ def test_fetch_keeps_a_complete_copy_under_ganedu_data(three_locations):
 
 
 def test_fetch_offline_without_any_copy_raises_the_three_ways():
+    """Offline by a stand-in for the download (``isolated``): in a real network namespace this
+    machine's system copy in /usr/share/datasets would be found first, and a process started
+    there cannot be told to look elsewhere. A real dropped connection is tested below."""
     with pytest.raises(DataError, match="three ways"):
         data.fetch("cifar10")
 

@@ -8,6 +8,7 @@ import torch
 
 from ganedu import doctor, runtime
 from ganedu.pretrained import PretrainedSpec
+from tests.real_faults import small_disk
 
 
 def test_report_names_every_part_the_course_depends_on():
@@ -95,9 +96,11 @@ def test_shipped_model_with_another_hash_is_reported(tmp_path, monkeypatch):
     assert found["bad"].problem and "bad.pt" in found["bad"].fix
 
 
-def test_too_little_free_disk_is_a_problem(tmp_path, monkeypatch):
-    monkeypatch.setattr(doctor, "MIN_FREE_BYTES", 10**18)
-    assert doctor.disk_finding(tmp_path / "not-yet" / "ganedu").problem
+def test_too_little_free_disk_is_a_problem(tmp_path):
+    """A real small disk: a 3 MB tmpfs, far below the room the course needs."""
+    with small_disk(tmp_path / "disk", 3) as disk:
+        finding = doctor.disk_finding(disk / "not-yet" / "ganedu")
+    assert finding.problem and "XDG_CACHE_HOME" in finding.fix
 
 
 def test_invalid_speed_mode_is_reported_not_raised(monkeypatch):

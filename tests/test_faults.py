@@ -78,6 +78,8 @@ def test_a_blow_up_at_the_first_step_writes_no_grid_and_names_no_checkpoint(tmp_
     assert "at step 1 the generator's samples are broken" in line and "NaN" in line, line
     assert "no checkpoint was written before it" in line and "last good" not in line
     assert not list(out.glob("samples_*.png")) and not (out / "ckpt.pt").exists()
+    assert main(["sample", str(out), "-n", "4", "--out", str(tmp_path / "s.npz")]) == 1
+    assert "stopped before its first checkpoint was written" in error_line(capsys)
 
 
 def test_the_last_good_checkpoint_after_a_real_divergence_samples_varied_images(trained, tmp_path):
@@ -350,6 +352,8 @@ def test_bad_sample_and_eval_values_are_one_line_errors(run, tmp_path, capsys):
 
 
 def test_damaged_or_wrong_npz_files_are_one_line_errors(tmp_path, capsys):
+    """Damaged by hand: these are files a user hands to ganedu, written by other programs, so
+    no save of ganedu's can be interrupted to make them (its own are tested killed mid-save)."""
     good = tmp_path / "good.npz"
     np.savez_compressed(good, images=np.zeros((50, 1, 28, 28), np.uint8))
     cases = {
@@ -412,6 +416,8 @@ def test_eval_on_few_samples_warns_about_the_bias(tmp_path, capsys):
 
 
 def test_a_damaged_cached_feature_file_is_rebuilt_not_trusted(tmp_path, monkeypatch, capsys):
+    """Cut by hand: ganedu writes the cache atomically, so no crash of its own can cut it; a
+    copy from elsewhere or a damaged disk can. (monkeypatch only points XDG_CACHE_HOME here.)"""
     import importlib
 
     evaluate = importlib.import_module("ganedu.metrics.evaluate")  # the module, not the function it exports

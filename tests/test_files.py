@@ -1,11 +1,13 @@
 """ganedu.files: the pinned SHA-256 check and the atomic write every saved or fetched file goes through."""
 
 import hashlib
+import signal
 
 import pytest
 
-from ganedu.errors import CheckpointError, DataError
+from ganedu.errors import CheckpointError, DataError, DiskFullError
 from ganedu.files import atomic_write, check_pinned, sha256_file
+from tests.real_faults import small_disk
 
 
 def test_atomic_write_replaces_the_file_whole(tmp_path):
@@ -26,20 +28,32 @@ def test_atomic_write_gives_the_permissions_of_a_plain_write(tmp_path):
     assert (tmp_path / "atomic.bin").stat().st_mode == plain.stat().st_mode
 
 
+def test_a_full_disk_mid_write_leaves_the_old_file_intact_and_no_temporary_file(tmp_path):
+    """The disk fills for real: 2 MB of new contents on a 1 MB tmpfs."""
+    with small_disk(tmp_path / "disk", 1) as disk:
+        path = disk / "file.bin"
+        path.write_bytes(b"the old contents")
+        with pytest.raises(DiskFullError, match="disk is full"), atomic_write(path) as f:
+            f.write(b"new" * 2**20)
+        assert path.read_bytes() == b"the old contents"
+        assert [p.name for p in disk.iterdir()] == ["file.bin"]
+
+
 def test_a_failure_mid_write_leaves_the_old_file_intact_and_no_temporary_file(tmp_path):
     path = tmp_path / "file.bin"
     path.write_bytes(b"the old contents")
-    with pytest.raises(OSError, match="disk full"), atomic_write(path) as f:
+    with pytest.raises(ValueError, match="not an image"), atomic_write(path) as f:
         f.write(b"half of the new")
-        raise OSError("disk full")
+        raise ValueError("not an image")
     assert path.read_bytes() == b"the old contents"
     assert [p.name for p in tmp_path.iterdir()] == ["file.bin"]
 
 
 def test_an_interrupted_first_write_leaves_no_file_at_all(tmp_path):
+    """A real Ctrl-C: SIGINT delivered to this process mid-write."""
     with pytest.raises(KeyboardInterrupt), atomic_write(tmp_path / "file.bin") as f:
         f.write(b"half")
-        raise KeyboardInterrupt
+        signal.raise_signal(signal.SIGINT)
     assert list(tmp_path.iterdir()) == []
 
 

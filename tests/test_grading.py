@@ -4,12 +4,14 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
 
 from ganedu import grading
 from ganedu.errors import GaneduError
+from tests.real_faults import small_disk
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -308,6 +310,185 @@ def faulty_repo(tmp_path):
         (tmp_path / "exercises" / f"{name}.py").write_text(learner)
         (tmp_path / "exercises" / f"test_{name}.py").write_text(autograder)
     return tmp_path
+
+
+PROCESS_FAULTS = {
+    "ex90_filler": textwrap.dedent(
+        """\
+        import tempfile
+
+
+        def fault():
+            block = b"x" * 65536
+            with tempfile.NamedTemporaryFile(delete=False) as f:  # kept: the disk stays full
+                while True:
+                    f.write(block)
+                    f.flush()
+        """
+    ),
+    "ex91_forker": textwrap.dedent(
+        """\
+        import os
+        import time
+        from pathlib import Path
+
+
+        def fault():
+            if os.fork() == 0:  # the copy returns into pytest, where its test fails
+                raise RuntimeError("only the forked copy fails")
+
+
+        def linger():
+            pid = os.fork()
+            if pid == 0:
+                time.sleep(600)
+                os._exit(0)
+            (Path(__file__).parent / "lingering.pid").write_text(str(pid))
+        """
+    ),
+    "ex92_threads": textwrap.dedent(
+        """\
+        import threading
+        import time
+        from pathlib import Path
+
+
+        def spin():
+            while True:
+                pass
+
+
+        def late():
+            time.sleep(1)
+            (Path(__file__).parent / "late.txt").write_text("a thread outlived its chapter")
+
+
+        def fault():
+            threading.Thread(target=spin).start()
+            threading.Thread(target=late, daemon=True).start()
+        """
+    ),
+    "ex93_closer": textwrap.dedent(
+        """\
+        import os
+        import sys
+
+
+        def fault():
+            os.close(1)
+            os.close(2)
+            sys.stdout.close()
+            sys.stderr.close()
+        """
+    ),
+    "ex94_mover": "import os\n\n\ndef fault():\n    os.chdir('/')\n",
+}
+
+PROCESS_FAULTS_AUTOGRADER = textwrap.dedent(
+    """\
+    from pathlib import Path
+
+    import pytest
+    from conftest import exercise_fixture
+
+    ex = exercise_fixture("{name}")
+
+
+    def test_before(ex):
+        print("output before the fault")
+
+
+    def test_fault(ex):
+        ex.fault()
+        {linger}
+
+
+    @pytest.mark.timeout(5)
+    def test_after(ex):
+        print("output after the fault")
+        assert Path("exercises/{name}.py").is_file()  # a path relative to where grading started
+        assert sum(range(10**6)) == 499999500000
+    """
+)
+
+BYSTANDER = "def double(x):\n    return x + 1\n"
+
+BYSTANDER_AUTOGRADER = textwrap.dedent(
+    """\
+    import tempfile
+    from pathlib import Path
+
+    import pytest
+    from conftest import exercise_fixture
+
+    ex = exercise_fixture("ex95_bystander")
+
+
+    def test_a_wrong_answer_fails(ex):
+        assert ex.double(3) == 6
+
+
+    @pytest.mark.timeout(5)
+    def test_writes_a_megabyte_and_prints(ex, tmp_path):
+        print("output of the bystander")
+        (tmp_path / "mine").write_bytes(b"y" * 2**20)
+        with tempfile.TemporaryFile() as f:
+            f.write(b"z" * 2**20)
+        assert Path("exercises/ex95_bystander.py").is_file()
+    """
+)
+
+
+@pytest.fixture
+def process_faults_repo(faulty_repo):
+    """Chapters whose learner files fill the disk, fork, leave threads running, close the
+    standard output and change the working directory, then a bystander graded after them."""
+    exercises = faulty_repo / "exercises"
+    for name, learner in PROCESS_FAULTS.items():
+        (exercises / f"{name}.py").write_text(learner)
+        linger = "ex.linger()" if name == "ex91_forker" else ""
+        (exercises / f"test_{name}.py").write_text(PROCESS_FAULTS_AUTOGRADER.format(name=name, linger=linger))
+    (exercises / "ex95_bystander.py").write_text(BYSTANDER)
+    (exercises / "test_ex95_bystander.py").write_text(BYSTANDER_AUTOGRADER)
+    return faulty_repo
+
+
+def _ended(pid: int) -> bool:
+    """Whether process ``pid`` is gone (or a zombie nobody has reaped yet)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def test_a_learner_that_fills_the_disk_forks_leaves_threads_closes_stdout_or_moves_is_graded_alone(
+    process_faults_repo, tmp_path, monkeypatch
+):
+    """Each fault is made for real: the grading's temporary folder is a 3 MB tmpfs that the
+    filler writes until the kernel says ENOSPC; the forker calls ``os.fork()``; and so on."""
+    with small_disk(tmp_path / "tmp", 3) as disk:
+        monkeypatch.setenv("TMPDIR", str(disk))
+        names = [*PROCESS_FAULTS, "ex95_bystander"]
+        results = grading.run_autograder(names, root=process_faults_repo, timeout=120)
+        left_on_disk = list(disk.iterdir())
+    outcomes = {r.nodeid.split("/")[-1]: (r.outcome, r.exception) for r in results}
+    expected = {}
+    for name in PROCESS_FAULTS:
+        expected[f"test_{name}.py::test_before"] = ("passed", "")
+        expected[f"test_{name}.py::test_fault"] = ("passed", "")
+        expected[f"test_{name}.py::test_after"] = ("passed", "")
+    expected["test_ex90_filler.py::test_fault"] = ("failed", "OSError")
+    expected["test_ex93_closer.py::test_fault"] = ("failed", "ValueError")  # print to a closed file
+    expected["test_ex95_bystander.py::test_a_wrong_answer_fails"] = ("failed", "AssertionError")
+    expected["test_ex95_bystander.py::test_writes_a_megabyte_and_prints"] = ("passed", "")
+    assert outcomes == expected, [r.message for r in results if r.exception == "Crash"]
+    filler = next(r for r in results if r.nodeid.endswith("ex90_filler.py::test_fault"))
+    assert "No space left on device" in filler.message
+    assert left_on_disk == []  # the filler's file went with its chapter
+    exercises = process_faults_repo / "exercises"
+    assert _ended(int((exercises / "lingering.pid").read_text()))  # the fork that slept was killed
+    time.sleep(1.5)
+    assert not (exercises / "late.txt").exists()  # the thread ended with its chapter
 
 
 def pytest_run(root: Path, *args: str) -> subprocess.CompletedProcess:

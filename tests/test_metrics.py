@@ -96,6 +96,8 @@ def test_frechet_distance_raises_when_the_square_root_is_really_complex():
 
 
 def test_frechet_distance_retries_with_a_diagonal_offset_when_the_product_is_singular(monkeypatch):
+    """sqrtm fails by a stand-in on its first call: which matrices make scipy's sqrtm return a
+    non-finite root depends on the scipy version and the BLAS, so no input fails it everywhere."""
     calls = []
     real_sqrtm = frechet_module.scipy.linalg.sqrtm
 

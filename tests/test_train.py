@@ -10,12 +10,13 @@ from ganedu.callbacks import Checkpointer, History, JsonlLog, SampleGrid
 from ganedu.checkpoint import load_checkpoint, save_checkpoint
 from ganedu.data import ImageBatches, ToyBatches
 from ganedu.ema import EMA
-from ganedu.errors import CheckpointError, GaneduError, TrainingDiverged
+from ganedu.errors import CheckpointError, DiskFullError, GaneduError, TrainingDiverged
 from ganedu.gan import GAN
 from ganedu.models import MODELS, RunConfig, build
 from ganedu.nets import dcgan, mlp
 from ganedu.nets.layers import MinibatchStdDev
 from ganedu.train import resume, save_run, train
+from tests.real_faults import small_disk
 
 
 def tiny_data(n=64, size=28, seed=0):
@@ -130,19 +131,15 @@ def test_a_batch_the_minibatch_stddev_groups_do_not_divide_is_refused_before_the
     assert toy.step == 1
 
 
-def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
-    path = tmp_path / "ckpt.pt"
-    save_checkpoint(path, {"x": torch.ones(3)})
-
-    def crash(obj, f):
-        f.write(b"half a checkpoint")
-        raise OSError("disk full")
-
-    monkeypatch.setattr(torch, "save", crash)
-    with pytest.raises(OSError):
-        save_checkpoint(path, {"x": torch.zeros(3)})
-    assert torch.equal(load_checkpoint(path)["x"], torch.ones(3))  # the old file is intact
-    assert [p.name for p in tmp_path.iterdir()] == ["ckpt.pt"]  # and no temporary file is left
+def test_a_checkpoint_the_disk_has_no_room_for_leaves_the_old_one_intact(tmp_path):
+    """The disk fills for real: a 2 MB checkpoint where a 1 MB tmpfs holds a small one."""
+    with small_disk(tmp_path / "disk", 1) as disk:
+        path = disk / "ckpt.pt"
+        save_checkpoint(path, {"x": torch.ones(3)})
+        with pytest.raises(DiskFullError, match="disk is full"):
+            save_checkpoint(path, {"x": torch.zeros(2**19)})
+        assert torch.equal(load_checkpoint(path)["x"], torch.ones(3))  # the old file is intact
+        assert [p.name for p in disk.iterdir()] == ["ckpt.pt"]  # and no temporary file is left
 
 
 class Boom:
@@ -164,6 +161,8 @@ def test_checkpoint_that_would_run_code_is_refused_and_does_not_run(tmp_path, mo
 
 
 def test_corrupt_checkpoint_gives_checkpoint_error(tmp_path):
+    """Cut by hand, to pin the error of load_checkpoint alone; a save cut by a real SIGKILL is
+    tests/test_faults.py::test_a_checkpoint_cut_short_by_a_killed_save_is_reported_not_loaded."""
     path = tmp_path / "ckpt.pt"
     save_checkpoint(path, {"x": torch.ones(1000)})
     path.write_bytes(path.read_bytes()[:300])

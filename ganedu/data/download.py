@@ -17,9 +17,13 @@ def download_file(url: str, dest: Path) -> None:
     with urllib.request.urlopen(request, timeout=30) as response:
         total = int(response.headers.get("Content-Length") or 0) or None
         with atomic_write(dest) as out, tqdm(total=total, unit="B", unit_scale=True, desc=dest.name) as bar:
+            received = 0
             while chunk := response.read(1 << 20):
                 out.write(chunk)
                 bar.update(len(chunk))
+                received += len(chunk)
+            if total is not None and received != total:  # the server closed the connection early
+                raise OSError(f"the connection closed after {received} of the {total} bytes of {url}")
 
 
 def download_from_mirrors(dataset: Dataset, file: str, dest: Path) -> None:

@@ -9,13 +9,22 @@ When a child dies before its tests have all reported (``os._exit``, a signal, a 
 not honour, too much memory), the test that was running is reported as failed with the reason,
 and the rest of its chapter runs again in a new child without it. Every collected test ends
 with a report: a grading run that lost a result can never look like a success.
+
+A child's journal and output come through pipes, not files, and only the events of the child
+itself count (not those of a copy made by ``os.fork``). Each child is a session of its own with
+a scratch folder as its ``TMPDIR``: when it ends, every process it started is killed and its
+scratch folder deleted, so a learner's file that forked, or filled the disk, leaves nothing for
+the next chapter. Chapters graded at the same time share the disk while both run.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import multiprocessing.forkserver
+import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -32,6 +41,7 @@ GRACE_S = 10.0  # past its time limit, a test that pytest-timeout could not inte
 START_LIMIT_S = 120.0  # a child that runs no test for this long (collection hung) is killed
 EXIT_LIMIT_S = 5.0  # a child still alive this long after its last report (a learner's thread?) is killed
 POLL_S = 0.05
+LOG_TAIL_BYTES = 1 << 16  # how much of a child's output is kept, for the reason it died
 # The only pytest plugins a chapter's process loads (others, such as nbval, cost seconds to import).
 _PLUGINS = [name for name in ("pytest_timeout",) if name in sys.modules]
 
@@ -83,53 +93,72 @@ class ChapterRun:
     running: str | None = None
     phases: list[str] = field(default_factory=list)
     since: float = 0.0
-    offset: int = 0
+    journal_buffer: bytes = b""
+    log_tail: bytes = b""
     saw_finish: bool = False
+    finished_before: int = 0
     stopped: str = ""
     killed_for: tuple[str, str] | None = None
 
     def start(self) -> None:
         """Start a child for the tests of this chapter that have no report yet."""
         self.attempt += 1
-        stem = self.workdir / f"{self.path.stem}.{self.attempt}"
-        self.journal, self.log = Path(f"{stem}.jsonl"), Path(f"{stem}.log")
+        self.scratch = self.workdir / f"{self.path.stem}.{self.attempt}"
+        self.scratch.mkdir()
         remaining = [nodeid for nodeid in self.items if nodeid not in self.finished]
-        Path(f"{self.journal}.select").write_text("\n".join(remaining) + "\n", encoding="utf-8")
-        self.journal.touch()
         plugin = self.plugin
-        args = [str(self.path), *plugin.pytest_args]
+        self.journal, journal_end = plugin.context.Pipe(duplex=False)
+        self.log, log_end = plugin.context.Pipe(duplex=False)
         self.process = plugin.context.Process(
             target=run_chapter,
             args=(
-                args,
-                str(self.journal),
-                str(self.log),
+                [str(self.path), *plugin.pytest_args],
+                remaining,
+                journal_end,
+                log_end,
                 str(plugin.config.invocation_params.dir),
+                str(self.scratch),
                 plugin.memory_limit,
                 plugin.cap_data,
             ),
             name=f"grading {self.path.name}",
         )
         self.process.start()
-        self.running, self.phases, self.since, self.offset = None, [], time.monotonic(), 0
+        journal_end.close()
+        log_end.close()
+        for end in (self.journal, self.log):
+            os.set_blocking(end.fileno(), False)
+        self.running, self.phases, self.since = None, [], time.monotonic()
+        self.journal_buffer, self.log_tail = b"", b""
         self.saw_finish, self.stopped, self.killed_for = False, "", None
+        self.finished_before = len(self.finished)
 
     def poll(self) -> None:
         """Read what the child journaled since the last poll; handle its end or stop it."""
         alive = self.process.is_alive()  # before reading, so no event written before its end is missed
-        self._read_journal()
+        self._read_pipes()
         if alive:
             self._watch()
             return
         self.process.join()
+        self._end_attempt()
         self._child_ended(self.process.exitcode)
 
-    def _read_journal(self) -> None:
-        with open(self.journal, encoding="utf-8") as f:
-            f.seek(self.offset)
-            while (line := f.readline()).endswith("\n"):
-                self.offset = f.tell()
-                self._event(json.loads(line))
+    def _read_pipes(self) -> None:
+        self.log_tail = (self.log_tail + _read_available(self.log))[-LOG_TAIL_BYTES:]
+        *lines, self.journal_buffer = (self.journal_buffer + _read_available(self.journal)).split(b"\n")
+        for line in lines:
+            event = json.loads(line)
+            if event.get("pid") == self.process.pid:  # not a forked copy's
+                self._event(event)
+
+    def _end_attempt(self) -> None:
+        """Kill what the child left running, read its last words, delete its scratch folder."""
+        _kill_session(self.process.pid)
+        self._read_pipes()
+        self.journal.close()
+        self.log.close()
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
     def _event(self, event: dict) -> None:
         kind = event["event"]
@@ -183,7 +212,10 @@ class ChapterRun:
                 self._fail(self.items[nodeid], self.phases if nodeid == running else [], "", self.stopped)
             self.done = True
             return
-        name, message = self.killed_for or (CRASH, _exit_reason(exitcode, self.log))
+        name, message = self.killed_for or (CRASH, _exit_reason(exitcode, self.log_tail))
+        if self.running is None and len(self.finished) > self.finished_before:
+            self.start()  # it ended between tests (one left it changed, see journal.py): a new one for the rest
+            return
         if self.running is not None:
             self._fail(self.items[self.running], self.phases, name, message)
             self.start()
@@ -209,9 +241,26 @@ class ChapterRun:
         self.running = None
 
     def stop(self) -> None:
-        if self.process is not None and self.process.is_alive():
+        if self.process is not None and not self.done:
             self.process.kill()
             self.process.join()
+            self._end_attempt()
+
+
+def _read_available(pipe) -> bytes:
+    """All that can be read from the non-blocking ``pipe`` now."""
+    chunks = []
+    with contextlib.suppress(BlockingIOError):
+        while chunk := os.read(pipe.fileno(), 1 << 16):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _kill_session(pid: int) -> None:
+    """Kill every process left in the session of the chapter process ``pid`` (forks of a learner's file)."""
+    if hasattr(os, "killpg"):
+        with contextlib.suppress(OSError):  # none left, or the child ended before its session began
+            os.killpg(pid, signal.SIGKILL)
 
 
 def _resident_bytes(pid: int) -> int:
@@ -224,7 +273,7 @@ def _resident_bytes(pid: int) -> int:
     return sum(int(fields.get(key, "0 kB").split()[0]) * 1024 for key in ("RssAnon", "RssShmem"))
 
 
-def _exit_reason(exitcode: int, log: Path) -> str:
+def _exit_reason(exitcode: int, log: bytes) -> str:
     """Why a child ended, in words: a signal, or an exit before its tests had reported."""
     if exitcode < 0:
         name = signal.Signals(-exitcode).name
@@ -233,7 +282,7 @@ def _exit_reason(exitcode: int, log: Path) -> str:
             reason += " (most likely by the system, for using too much memory)"
     else:
         reason = f"the test ended its process (exit status {exitcode}) before reporting, e.g. with os._exit"
-    text = log.read_text(errors="replace") if log.is_file() else ""
+    text = log.decode(errors="replace")
     last = [line for line in text.splitlines() if "Error" in line or "error" in line]
     return f"{reason}; last output: {last[-1][:200]}" if last else reason
 
@@ -261,6 +310,8 @@ class IsolatedChapters:
             "no:cacheprovider",
             *(arg for name in _PLUGINS for arg in ("-p", name)),
             f"--tb={option.tbstyle}",
+            # output is captured in memory, not in a temporary file a full disk could refuse
+            f"--capture={'sys' if option.capture == 'fd' else option.capture}",
             *(["-l"] if option.showlocals else []),
             "-q",
             *(["-" + "v" * option.verbose] if option.verbose > 0 else []),
