@@ -148,28 +148,3 @@ def resolve_precision(precision: str, dev: torch.device) -> str:
         raise ValueError(f"precision must be 'fp32', 'bf16' or 'auto', not {precision!r}")
     return precision
 
-
-def skip_compiler_import() -> int:
-    """Let a process that never compiles construct optimizers without importing ``torch._dynamo``.
-
-    PyTorch marks ``Optimizer.__init__``, ``load_state_dict`` and a few other methods "not to be
-    compiled" through a wrapper that imports its compiler, ``torch._dynamo``, on first call: about
-    2 s on a 2-core laptop, more than the rest of ``python -m ganedu sample``. The mark only
-    matters inside ``torch.compile``. For each such wrapper on ``torch.optim.Optimizer``, this
-    fills in the cache the wrapper would fill (``fn.__dynamo_disable``) with the method itself,
-    so the wrapper calls it directly. ``sample`` and ``eval`` call this; training never does
-    (``Optimizer.step`` needs the compiler module anyway). Should a PyTorch release change the
-    wrapper, nothing matches and this does nothing: the commands are only slower.
-
-    Returns:
-        How many methods now skip the import.
-    """
-    marker = torch._compile._disable_dynamo(lambda: None).__code__  # the wrapper's code object
-    skipped = 0
-    for member in vars(torch.optim.Optimizer).values():
-        inner = getattr(member, "__wrapped__", None)
-        if getattr(member, "__code__", None) is marker and inner is not None:
-            if getattr(inner, "__dynamo_disable", None) is None:
-                inner.__dynamo_disable = inner  # what the wrapper calls from now on
-            skipped += 1
-    return skipped
