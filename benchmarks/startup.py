@@ -140,9 +140,8 @@ def to_first_step(argv: list[str], env: dict, cwd: Path) -> float:
     """Seconds from starting ``python -m ganedu ARGS`` to the end of its first training step."""
     start = time.time()
     _, err = timed([sys.executable, "-c", FIRST_STEP, *argv], env, cwd)
-    return (
-        float(next(line.split()[1] for line in err.splitlines() if line.startswith("FIRST-STEP-AT"))) - start
-    )
+    marker = "FIRST-STEP-AT "  # on a line of its own or after the progress bar's carriage return
+    return float(err[err.index(marker) + len(marker) :].split()[0]) - start
 
 
 def json_of(code: str, env: dict, cwd: Path) -> dict:
