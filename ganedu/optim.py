@@ -11,7 +11,7 @@ Both are PyTorch's own classes with one difference, outside ``torch.compile`` on
 not import PyTorch's compiler. PyTorch marks ``Optimizer.step``, ``zero_grad``,
 ``add_param_group``, ``state_dict`` and ``load_state_dict`` for the compiler through wrappers
 that import ``torch._dynamo`` on their first call (``step`` calls its ``graph_break`` on every
-call): 1.4 s of a 3.4 s one-step ``python -m ganedu train`` on a 2-core CPU, and as much of a
+call): 0.9–1.4 s of a 3.4 s one-step ``python -m ganedu train`` on a 2-core CPU, and as much of a
 notebook's first training step. Outside a compiled region these wrappers only set the grad
 mode (``step``) and call the method, so :class:`EagerOptimizer` calls the method itself there;
 inside one (``torch.compiler.is_compiling()``) it calls the wrappers as before. The update, the
