@@ -275,14 +275,11 @@ def cmd_options(args) -> int:
 def _load_run(run: Path, device: str):
     """``(config, gan)`` of the run directory ``run``, built from its config.json without loading data.
 
-    For ``sample`` and ``eval``, which never train or compile: the optimizers are built (the
-    checkpoint holds their state) without importing PyTorch's compiler, about 2 s of start-up.
+    For ``sample`` and ``eval``: the optimizers are built (the checkpoint holds their state), as
+    every ganedu optimizer is, without importing PyTorch's compiler (:mod:`ganedu.optim`).
     """
     from ganedu.models import RunConfig, build_gan
-    from ganedu.runtime import skip_compiler_import
     from ganedu.train import resume
-
-    skip_compiler_import()
 
     if not run.is_dir():
         raise CheckpointError(

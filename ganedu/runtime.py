@@ -8,7 +8,10 @@ Notebooks never test the mode themselves: they ask :func:`budget` for a value.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
+import json
 import os
 import random
 import time
@@ -114,11 +117,17 @@ def cpu_bf16_faster() -> bool:
     (benchmarks/README.md, "Every model's training speed"). The probe is one of D's layers
     (128 -> 256 channels, 4x4, stride 2, a batch of 32 at 16x16, channels_last), forward only,
     fastest of three passes after one warm-up in each precision.
+
+    The answer is kept in ``precision-probe.json`` in ganedu's cache folder, keyed by what
+    decides it (:func:`_probe_key`: the CPU's model and flags, the kernels PyTorch picks, its
+    version, the thread count), so later processes on the same machine skip the probe. A
+    cache file that is unreadable, corrupt or cannot be written is ignored: the probe runs.
     """
-    x = torch.randn(32, 128, 16, 16).contiguous(memory_format=torch.channels_last)
-    w = torch.randn(256, 128, 4, 4).contiguous(memory_format=torch.channels_last)
-    seconds = {dtype: _fastest_conv(x.to(dtype), w.to(dtype)) for dtype in (torch.float32, torch.bfloat16)}
-    faster = seconds[torch.bfloat16] < 0.9 * seconds[torch.float32]
+    key = _probe_key()
+    cached = _probe_cache().get(key)
+    faster = cached if isinstance(cached, bool) else _probe_bf16_faster()
+    if not isinstance(cached, bool):
+        _remember_probe(key, faster)
     dist = torch.distributed
     if dist.is_available() and dist.is_initialized() and dist.get_backend() == "gloo":
         # ranks sharing a CPU time the probe at the same moment and may disagree near the
@@ -127,6 +136,53 @@ def cpu_bf16_faster() -> bool:
 
         return rank_0s(faster)
     return faster
+
+
+def _probe_bf16_faster() -> bool:
+    x = torch.randn(32, 128, 16, 16).contiguous(memory_format=torch.channels_last)
+    w = torch.randn(256, 128, 4, 4).contiguous(memory_format=torch.channels_last)
+    seconds = {dtype: _fastest_conv(x.to(dtype), w.to(dtype)) for dtype in (torch.float32, torch.bfloat16)}
+    return seconds[torch.bfloat16] < 0.9 * seconds[torch.float32]
+
+
+def _probe_key() -> str:
+    """What the probe's answer depends on: the CPU (model name and flags), PyTorch's kernels and threads."""
+    fields = {}
+    try:
+        with open("/proc/cpuinfo") as f:
+            first_cpu = f.read().split("\n\n")[0]
+        fields = dict(map(str.strip, line.split(":", 1)) for line in first_cpu.splitlines() if ":" in line)
+    except OSError:
+        pass
+    import platform
+
+    model = fields.get("model name") or platform.processor() or platform.machine()
+    flags = hashlib.sha256(fields.get("flags", "").encode()).hexdigest()[:16]
+    kernels = f"{torch.backends.cpu.get_cpu_capability()} {os.environ.get('ONEDNN_MAX_CPU_ISA', '')}".strip()
+    return (
+        f"{model} (flags {flags}) | torch {torch.__version__} {kernels} | {torch.get_num_threads()} threads"
+    )
+
+
+def _probe_cache_file():
+    from ganedu.data.lookup import cache_dir
+
+    return cache_dir() / "precision-probe.json"
+
+
+def _probe_cache() -> dict:
+    try:
+        cached = json.loads(_probe_cache_file().read_text())
+    except (OSError, ValueError):
+        return {}
+    return cached if isinstance(cached, dict) else {}
+
+
+def _remember_probe(key: str, faster: bool) -> None:
+    from ganedu.files import write_atomically
+
+    with contextlib.suppress(OSError, GaneduError):  # read-only or full: probe again next time
+        write_atomically(_probe_cache_file(), json.dumps({**_probe_cache(), key: faster}, indent=1).encode())
 
 
 def _fastest_conv(x: torch.Tensor, w: torch.Tensor, passes: int = 3) -> float:
@@ -147,29 +203,3 @@ def resolve_precision(precision: str, dev: torch.device) -> str:
     if precision not in ("fp32", "bf16"):
         raise ValueError(f"precision must be 'fp32', 'bf16' or 'auto', not {precision!r}")
     return precision
-
-
-def skip_compiler_import() -> int:
-    """Let a process that never compiles construct optimizers without importing ``torch._dynamo``.
-
-    PyTorch marks ``Optimizer.__init__``, ``load_state_dict`` and a few other methods "not to be
-    compiled" through a wrapper that imports its compiler, ``torch._dynamo``, on first call: about
-    2 s on a 2-core laptop, more than the rest of ``python -m ganedu sample``. The mark only
-    matters inside ``torch.compile``. For each such wrapper on ``torch.optim.Optimizer``, this
-    fills in the cache the wrapper would fill (``fn.__dynamo_disable``) with the method itself,
-    so the wrapper calls it directly. ``sample`` and ``eval`` call this; training never does
-    (``Optimizer.step`` needs the compiler module anyway). Should a PyTorch release change the
-    wrapper, nothing matches and this does nothing: the commands are only slower.
-
-    Returns:
-        How many methods now skip the import.
-    """
-    marker = torch._compile._disable_dynamo(lambda: None).__code__  # the wrapper's code object
-    skipped = 0
-    for member in vars(torch.optim.Optimizer).values():
-        inner = getattr(member, "__wrapped__", None)
-        if getattr(member, "__code__", None) is marker and inner is not None:
-            if getattr(inner, "__dynamo_disable", None) is None:
-                inner.__dynamo_disable = inner  # what the wrapper calls from now on
-            skipped += 1
-    return skipped

@@ -2,13 +2,16 @@
 each problem comes with the command that fixes it."""
 
 import hashlib
+import json
+import subprocess
+import sys
 
 import pytest
 import torch
 
 from ganedu import doctor, runtime
 from ganedu.pretrained import PretrainedSpec
-from tests.real_faults import small_disk
+from tests.real_faults import ROOT, small_disk, unprivileged
 
 
 def test_report_names_every_part_the_course_depends_on():
@@ -33,7 +36,7 @@ def test_device_and_precision_lines_say_what_the_runtime_chooses():
     ids=["no-bf16-units", "units-and-bf16-faster", "units-but-bf16-slower", "units-and-bf16-level"],
 )
 def test_auto_precision_on_a_cpu_takes_bf16_only_where_it_measured_faster(
-    monkeypatch, units, bf16_seconds, expected
+    monkeypatch, tmp_path, units, bf16_seconds, expected
 ):
     # An Intel Xeon reporting AVX512-BF16 without AMX ran bf16 convolutions at 0.6x the fp32 speed
     # and trained every recipe ~1.45x slower in bf16: the flags alone must not pick bf16.
@@ -43,6 +46,7 @@ def test_auto_precision_on_a_cpu_takes_bf16_only_where_it_measured_faster(
         probed.append(x.dtype)
         return bf16_seconds if x.dtype == torch.bfloat16 else 1.0
 
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # no answer kept from an earlier process
     monkeypatch.setattr(runtime, "cpu_has_bf16_units", lambda: units)
     monkeypatch.setattr(runtime, "_fastest_conv", fake_conv)
     runtime.cpu_bf16_faster.cache_clear()
@@ -57,7 +61,8 @@ def test_auto_precision_on_a_cpu_takes_bf16_only_where_it_measured_faster(
         runtime.cpu_bf16_faster.cache_clear()
 
 
-def test_the_bf16_probe_times_a_real_convolution_once_per_process():
+def test_the_bf16_probe_times_a_real_convolution_once_per_process(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     runtime.cpu_bf16_faster.cache_clear()
     first = runtime.cpu_bf16_faster()
     assert isinstance(first, bool)
@@ -65,6 +70,60 @@ def test_the_bf16_probe_times_a_real_convolution_once_per_process():
     assert runtime.cpu_bf16_faster() is first
     assert runtime.cpu_bf16_faster.cache_info().hits == 1
     assert runtime._fastest_conv(torch.randn(2, 8, 8, 8), torch.randn(4, 8, 4, 4), passes=2) > 0
+
+
+def probe_with(monkeypatch, bf16_seconds: float) -> tuple[bool, int]:
+    """``cpu_bf16_faster()`` in a fresh process whose probe measures ``bf16_seconds`` (fp32: 1 s): answer, probes run."""
+    probes = []
+
+    def fake_conv(x, w, passes=3):
+        probes.append(x.dtype)
+        return bf16_seconds if x.dtype == torch.bfloat16 else 1.0
+
+    monkeypatch.setattr(runtime, "_fastest_conv", fake_conv)
+    runtime.cpu_bf16_faster.cache_clear()
+    try:
+        return runtime.cpu_bf16_faster(), len(probes) // 2
+    finally:
+        runtime.cpu_bf16_faster.cache_clear()
+
+
+def test_the_probe_answer_is_kept_per_machine_and_pytorch(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert probe_with(monkeypatch, 0.5) == (True, 1)
+    assert probe_with(monkeypatch, 2.0) == (True, 0)  # the next process: kept, not measured
+    kept = json.loads((tmp_path / "ganedu" / "precision-probe.json").read_text())
+    assert list(kept) == [runtime._probe_key()] and torch.__version__ in runtime._probe_key()
+    monkeypatch.setattr(torch, "__version__", "9.9.9")  # another PyTorch measures anew
+    assert probe_with(monkeypatch, 2.0) == (False, 1)
+
+
+@pytest.mark.parametrize(
+    "content", [b"{not json", b"[1, 2]", b'{"x": '], ids=["garbled", "a-list", "truncated"]
+)
+def test_a_corrupt_probe_file_is_measured_over(monkeypatch, tmp_path, content):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    (tmp_path / "ganedu").mkdir()
+    (tmp_path / "ganedu" / "precision-probe.json").write_bytes(content)
+    assert probe_with(monkeypatch, 0.5) == (True, 1)
+    assert probe_with(monkeypatch, 2.0) == (True, 0)
+
+
+def test_an_unwritable_probe_file_is_measured_in_every_process(tmp_path):
+    """A process without root's powers whose cache folder is read-only: the probe runs, without a word."""
+    cache = tmp_path / "readonly"
+    (cache / "ganedu").mkdir(parents=True)
+    (cache / "ganedu" / "precision-probe.json").write_text("{broken")
+    cache.chmod(0o555)
+    (cache / "ganedu").chmod(0o555)
+    code = "from ganedu import runtime; print(runtime.cpu_bf16_faster())"
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "XDG_CACHE_HOME": str(cache), "HOME": str(cache)}
+    done = subprocess.run(
+        [*unprivileged(), sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert done.stdout.strip() in ("True", "False")
+    assert (cache / "ganedu" / "precision-probe.json").read_text() == "{broken"
 
 
 def test_missing_fashion_mnist_is_a_problem_with_the_apt_fix():

@@ -18,6 +18,8 @@ Every file is checked against a pinned SHA-256 before it is read. One module per
 * ``pinned``: the pinned SHA-256 of each file and the check against it
 * ``lookup``: the chain above; ``download``: step 4
 * ``idx``, ``cifar``: the two file formats; ``load``: :func:`load_dataset`
+* ``decoded``: each split's arrays kept decoded on disk for the next process, checked against
+  the originals' digests
 * ``fetching``, ``inventory``: ``python -m ganedu data fetch NAME`` and ``data info``
 * ``convert``: uint8 <-> [-1, 1]; ``batches``: :class:`ImageBatches`, :class:`ToyBatches`
 * ``toy``: the 2D mixtures

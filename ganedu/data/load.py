@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ganedu.data import decoded
 from ganedu.data.catalog import CLASS_NAMES, dataset_named
 from ganedu.data.cifar import read_cifar10_split
 from ganedu.data.idx import read_idx_split
@@ -19,7 +20,8 @@ def load_dataset(name: str, split: str = "train") -> tuple[torch.Tensor, torch.T
     """Load a whole image dataset split into memory.
 
     The files are found by the lookup chain (:mod:`ganedu.data.lookup`) and verified against
-    their pinned SHA-256 first. A second call in the same process is served from memory.
+    their pinned SHA-256 first. The decoded arrays are kept on disk for the next process
+    (:mod:`ganedu.data.decoded`); a second call in the same process is served from memory.
 
     Args:
         name: ``"fashion-mnist"``, ``"mnist"`` or ``"cifar10"``.
@@ -35,12 +37,18 @@ def load_dataset(name: str, split: str = "train") -> tuple[torch.Tensor, torch.T
         raise DataError(f"unknown split {split!r} of {name}; splits: {', '.join(dataset.split_files)}")
     files = dataset.split_files[split]
     folder = find_or_download(dataset, files)
-    key = (name, split, *(sha256_file(folder / f) for f in files))
+    originals = tuple(sha256_file(folder / f) for f in files)
+    key = (name, split, *originals)
     if key not in _LOADED:
-        if name == "cifar10":
-            images, labels = read_cifar10_split(folder, files, split)
+        cached = decoded.read(name, split, originals)
+        if cached is not None:
+            images, labels = cached
         else:
-            images, labels = read_idx_split(folder, files)
+            if name == "cifar10":
+                images, labels = read_cifar10_split(folder, files, split)
+            else:
+                images, labels = read_idx_split(folder, files)
+            decoded.write(name, split, originals, (images, labels))
         num_classes = len(CLASS_NAMES[name])
         if len(labels) and int(labels.max()) >= num_classes:
             raise DataError(f"{folder}: a label is {int(labels.max())}, {name} has {num_classes} classes")

@@ -17,7 +17,6 @@ same N and with the same features.
 from __future__ import annotations
 
 import numpy as np
-import scipy.linalg
 import torch
 
 
@@ -78,6 +77,8 @@ def frechet_distance_from_stats(
             f"statistics do not match: mu {mu1.shape} vs {mu2.shape}, sigma {sigma1.shape} vs {sigma2.shape}"
         )
     diff = mu1 - mu2
+    import scipy.linalg  # here, not at the top: 0.22 s that `doctor` and the other metrics never need
+
     covmean = scipy.linalg.sqrtm(sigma1 @ sigma2)
     if not np.isfinite(covmean).all():
         offset = np.eye(len(mu1)) * eps

@@ -12,14 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
-
 from ganedu import losses
 from ganedu.gan import GAN
 from ganedu.models.base import ModelSpec, flat_image_data
 from ganedu.models.options import option
 from ganedu.nets import mlp
-from ganedu.optim import adam
+from ganedu.optim import adam, rmsprop
 from ganedu.penalties import GradientPenalty, WeightClipping
 from ganedu.runtime import seed_everything
 
@@ -84,7 +82,7 @@ def toy_gan(loss: str = "minimax", seed: int = 0, device="cpu", nz: int = 16, lr
                    losses.minimax_d, losses.nonsaturating_g, **common)  # fmt: skip
     wasserstein = (losses.wasserstein_d, losses.wasserstein_g)
     if loss == "wgan":
-        rms = [torch.optim.RMSprop(net.parameters(), lr=lr) for net in (G, D)]
+        rms = [rmsprop(net.parameters(), lr=lr) for net in (G, D)]
         return GAN(G, D, *rms, *wasserstein, n_critic=5, after_d_step=[WeightClipping(0.01)], **common)
     opts = [adam(net.parameters(), lr, betas=(0.5, 0.9)) for net in (G, D)]
     return GAN(G, D, *opts, *wasserstein, n_critic=5, penalties={"GP": GradientPenalty(0.1)}, **common)

@@ -35,14 +35,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
-
 from ganedu import losses
 from ganedu.gan import GAN
 from ganedu.models import dcgan
 from ganedu.models.base import ModelSpec, image_data
 from ganedu.models.critic import NORMS, CriticOptions
 from ganedu.models.options import option
+from ganedu.optim import rmsprop
 from ganedu.penalties import WeightClipping
 
 PAPER = {"n_critic": 5, "lr": 5e-5, "clip": 0.01}
@@ -79,7 +78,7 @@ def build(config, options: Options, dev) -> GAN:
     G, D = dcgan.networks(config, options.norm, options.spectral_norm, options.mbstd)
     lr_g, lr_d = options.learning_rates()
     return WGAN(
-        G, D, torch.optim.RMSprop(G.parameters(), lr=lr_g), torch.optim.RMSprop(D.parameters(), lr=lr_d),
+        G, D, rmsprop(G.parameters(), lr=lr_g), rmsprop(D.parameters(), lr=lr_d),
         losses.wasserstein_d, losses.wasserstein_g, nz=dcgan.NZ, n_critic=options.n_critic,
         after_d_step=[WeightClipping(options.clip)], warmup=options.warmup,
         precision=config.precision, device=dev,
