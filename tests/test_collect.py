@@ -110,9 +110,17 @@ def _class(tmp: Path, port: int) -> tuple[Path, Path, Path]:
     ]
     _put(
         subs / "gan-hw-writer",
-        solution + f"\nfor _p in {[str(p) for p in targets]!r}:\n"
+        solution.replace(NOISE, f"assert _FULL == 3, 'a disk without a limit'\n    {NOISE}")
+        + f"\nfor _p in {[str(p) for p in targets]!r}:\n"
         "    try:\n        open(_p, 'a').write('\\ndef test_forged():\\n    pass\\n')\n"
-        "    except OSError:\n        pass\n",
+        "    except OSError:\n        pass\n"
+        # and fill the disk (1 GiB) in its scratch folder, its home and /root: each is capped
+        "import os\nimport tempfile\n\n_FULL = 0\n"
+        "for _d in (tempfile.gettempdir(), os.path.expanduser('~'), '/root'):\n"
+        "    _p = os.path.join(_d, 'filler')\n    try:\n        with open(_p, 'wb') as _f:\n"
+        "            for _ in range(1024):\n                _f.write(bytes(2**20))\n"
+        "    except OSError:\n        _FULL += 1\n    finally:\n        if os.path.exists(_p):\n"
+        "            os.remove(_p)\n",
     )
     _put(
         subs / "gan-hw-caller",

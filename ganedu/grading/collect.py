@@ -133,9 +133,25 @@ def instructor_tests(root: Path, chapters: list[str]) -> dict[str, list[str]]:
     return tests
 
 
+def _instructor_tests_once(
+    root: Path, chapters: list[str], graders: str, saved: Path
+) -> dict[str, list[str]]:
+    """:func:`instructor_tests`, kept in ``saved`` and read from there while the graders are the same."""
+    try:
+        data = json.loads(saved.read_text())
+        if data["graders"] == graders:
+            return data["tests"]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    tests = instructor_tests(root, chapters)
+    write_atomically(saved, json.dumps({"graders": graders, "tests": tests}).encode())
+    return tests
+
+
 def graders_fingerprint(root: Path, chapters: list[str], options: Options) -> str:
-    """A hash of what decides a grade besides the submission: the graders and the limits."""
-    digest = hashlib.sha256(f"{options.memory_gib} {options.timeout} {options.device}".encode())
+    """A hash of what decides a grade besides the submission: the graders, the memory limit and
+    the device (the time limit only matters to a student who ran out of it: see :meth:`_Grader.saved`)."""
+    digest = hashlib.sha256(f"{options.memory_gib} {options.device}".encode())
     for path in [
         root / "exercises" / "conftest.py",
         *(root / "exercises" / f"test_{n}.py" for n in chapters),
@@ -167,8 +183,8 @@ def collect(
     if unknown:
         raise CollectError(f"no exercise {', '.join(unknown)} in {root} (exercises: {', '.join(known)})")
     chapters = options.chapters or known
-    tests = instructor_tests(root, chapters)
     graders = graders_fingerprint(root, chapters, options)
+    tests = _instructor_tests_once(root, chapters, graders, out / ".work" / "tests.json")
     students = discover(submissions, chapters)
     sandbox = find_sandbox([submissions, out, root / "solutions", Path.home()], use=options.sandbox)
     if sandbox.warning:
@@ -229,6 +245,10 @@ class _Grader:
         self.work = out / ".work"
         self.saved_dir = self.work / "results"
 
+    @property
+    def _timeout_message(self) -> str:
+        return f"the grading ran past the {self.options.timeout:g} s a student may take and was stopped"
+
     def saved(self, student: str, fingerprint: str) -> Submission | None:
         """The student's saved grading when it was made from the same files and graders."""
         path = self.saved_dir / f"{student}.json"
@@ -236,13 +256,26 @@ class _Grader:
             data = json.loads(path.read_text())
             if data["fingerprint"] != fingerprint:
                 return None
+            if data["timed_out"] and data["timeout"] < self.options.timeout:
+                return None  # stopped at a shorter limit than this run's
             results = [TestResult(**r) for r in data["results"]]
             return Submission(data["student"], results, data["problem"], data["seconds"])
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
     def write(self, done: dict[str, Submission]) -> None:
+        """The gradebook and the rest (:func:`write_outputs`), and ``collect.json``: how they were
+        graded (the sandbox, the limits, the chapters)."""
         write_outputs(list(done.values()), self.out, self.root)
+        how = {
+            "sandbox": self.sandbox.name,
+            "sandbox_warning": self.sandbox.warning,
+            "chapters": list(self.tests),
+            "memory_limit_gib": self.options.memory_gib,
+            "timeout_s": self.options.timeout,
+            "students": len(done),
+        }
+        write_atomically(self.out / "collect.json", (json.dumps(how, indent=1) + "\n").encode())
 
     def grade(self, student: StudentFiles, fingerprint: str) -> Submission:
         """Grade one student and save the result; returns it."""
@@ -254,6 +287,8 @@ class _Grader:
             "student": graded.student,
             "source": student.source.name,
             "sandbox": self.sandbox.name,
+            "timeout": self.options.timeout,
+            "timed_out": any(r.exception == TIMEOUT and r.message == self._timeout_message for r in results),
             "problem": graded.problem,
             "seconds": graded.seconds,
             "results": [vars(r) for r in graded.results],
@@ -298,8 +333,7 @@ class _Grader:
         grading += [f"exercises/test_{name}.py" for name in chapters]
         outcome = run_sandboxed(self.sandbox, workdir, grading, self.options.timeout)
         if outcome.timed_out:
-            why = f"the grading ran past the {self.options.timeout:g} s a student may take and was stopped"
-            return self._failed(chapters, why, TIMEOUT), why
+            return self._failed(chapters, self._timeout_message, TIMEOUT), self._timeout_message
         results, problem = _checked(outcome.results, [n for c in chapters for n in self.tests[c]])
         if problem:
             tail = " | ".join(outcome.output.strip().splitlines()[-2:])[-300:]

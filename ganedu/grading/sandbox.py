@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SCRATCH_BYTES = 512 * 2**20  # the sandbox's /tmp: grading's own scratch files are small
+HIDDEN_BYTES = 64 * 2**10  # an emptied folder: no disk to fill there
 RESULTS_CAP = 32 * 2**20  # more results than this from one student is not the grader writing
 OUTPUT_TAIL = 4000  # characters of the grading run's output kept to explain a failure
 KEPT_ENV = ("PATH", "LANG", "LC_ALL", "PYTHONPATH", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -51,7 +52,10 @@ class Sandbox:
         hide = [(p, "--tmpfs") for p in self.hidden if not _within(p, Path("/tmp"))]
         show = [(p, "--ro-bind") for p in self.needed if any(_within(p, h) and p != h for h, _ in hide)]
         for path, how in sorted(hide + show, key=lambda op: len(op[0].parts)):  # outer folders first
-            args += [how, str(path)] if how == "--tmpfs" else [how, str(path), str(path)]
+            if how == "--tmpfs":  # 64 KiB: room for the folders that hold what is shown again
+                args += ["--size", str(HIDDEN_BYTES), how, str(path)]
+            else:
+                args += [how, str(path), str(path)]
         return [*args, "--ro-bind", str(workdir), str(workdir), "--chdir", str(workdir), "--"]
 
 
