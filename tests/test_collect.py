@@ -28,6 +28,7 @@ import pytest
 
 from ganedu.grading.collect import _checked
 from ganedu.grading.policy import check_exercise
+from ganedu.grading.sandbox import find_sandbox
 from ganedu.grading.submissions import discover
 from tests.real_faults import ROOT, finish, ganedu_cli, wait_for
 
@@ -389,3 +390,40 @@ def test_the_submissions_and_the_gradebook_must_be_separate_folders(tmp_path):
         f"error: --out {tmp_path}/subs/grades and the submissions {tmp_path}/subs must be separate folders, "
         "neither in the other"
     ]
+
+
+def test_without_bwrap_grading_warns_in_one_line_that_it_has_no_sandbox(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no bwrap on it
+    sandbox = find_sandbox([tmp_path])
+    assert (sandbox.bwrap, sandbox.name, sandbox.command(tmp_path)) == (None, "none", [])
+    assert "not installed" in sandbox.warning and "WITHOUT a sandbox" in sandbox.warning
+    assert "\n" not in sandbox.warning
+
+
+def test_a_bwrap_that_refuses_is_tried_and_reported_not_trusted(tmp_path, monkeypatch):
+    """A stand-in ``bwrap`` that fails as bwrap does where user namespaces are off (refusing a
+    real one would mean changing the kernel's settings for the whole machine)."""
+    fake = tmp_path / "bwrap"
+    fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to creating new namespace' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    sandbox = find_sandbox([tmp_path])
+    assert sandbox.bwrap is None and sandbox.name == "none"
+    assert "refused to start a sandbox (bwrap: No permissions to creating new namespace)" in sandbox.warning
+
+
+@needs_bwrap
+def test_the_sandbox_hides_the_class_and_caps_its_disks(tmp_path):
+    (tmp_path / "subs" / "bob").mkdir(parents=True)
+    (tmp_path / "subs" / "bob" / "secret").write_text("bob's")
+    work = tmp_path / "work"
+    work.mkdir()
+    sandbox = find_sandbox([tmp_path / "subs", Path.home()])
+    script = (
+        f"ls {tmp_path}/subs; touch {work}/x || echo read-only; "
+        "head -c 100000 /dev/zero > ~/f || echo home full; head -c 600000000 /dev/zero > /tmp/f || echo tmp full"
+    )
+    run = subprocess.run([*sandbox.command(work), "sh", "-c", script], capture_output=True, text=True)
+    assert run.stdout.split("\n")[:1] != ["bob"] and "secret" not in run.stdout
+    assert "read-only" in run.stdout and "home full" in run.stdout and "tmp full" in run.stdout
+    assert list(work.iterdir()) == []

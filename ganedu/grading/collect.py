@@ -205,13 +205,16 @@ def collect(
     )
     if done:
         grader.write(done)
-    with ThreadPoolExecutor(max_workers=options.jobs) as pool:
-        futures = {pool.submit(grader.grade, s, fp): s for s, fp in pending}
+    pool = ThreadPoolExecutor(max_workers=options.jobs)
+    try:
+        futures = [pool.submit(grader.grade, s, fp) for s, fp in pending]
         for count, future in enumerate(as_completed(futures), start=1):
             graded = future.result()
             done[graded.student] = graded
             grader.write(done)
             progress(f"[{count}/{len(pending)}] {_summary(graded, tests)}")
+    finally:  # Ctrl-C: no new student starts; the sandboxes running end with this process
+        pool.shutdown(wait=False, cancel_futures=True)
     return sorted(done.values(), key=lambda s: s.student)
 
 
