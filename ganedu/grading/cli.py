@@ -1,13 +1,19 @@
-"""``python -m ganedu.grading``: write the stubs, grade exercises from a shell."""
+"""``python -m ganedu.grading``: write the stubs, grade exercises, release the student bundle."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import shutil
 import sys
+import time
 from pathlib import Path
 
 from ganedu.errors import GaneduError
-from ganedu.grading.autograder import _run_pytest, run_autograder
+from ganedu.files import write_atomically
+from ganedu.grading.autograder import GradingError, _run_pytest, run_autograder
+from ganedu.grading.gradebook import Submission, gradescope_results
+from ganedu.grading.release import release
 from ganedu.grading.report import Report
 from ganedu.grading.stubs import exercise_names, expected_stubs, repository_root, write_stubs
 
@@ -26,6 +32,15 @@ def main(argv: list[str] | None = None, prog: str = "python -m ganedu.grading") 
     grade.add_argument("--device", default="cpu")
     grade.add_argument("--root", type=Path, default=None)
     _add_collect(sub)
+    rel = sub.add_parser("release", help="write the student bundle (no solutions) to a new folder OUT")
+    rel.add_argument("out", type=Path)
+    rel.add_argument("--root", type=Path, default=None)
+    scope = sub.add_parser(
+        "gradescope", help="grade a Gradescope submission folder and write its results.json (run_autograder)"
+    )
+    scope.add_argument("submission", type=Path, help="the folder holding the learner's exNN_<topic>.py files")
+    scope.add_argument("results", type=Path, help="where results.json goes")
+    scope.add_argument("--root", type=Path, default=None)
     run = sub.add_parser("pytest", help="run pytest here and write its results as JSON (used by grade)")
     run.add_argument("json_path")
     run.add_argument("pytest_args", nargs=argparse.REMAINDER)
@@ -35,9 +50,14 @@ def main(argv: list[str] | None = None, prog: str = "python -m ganedu.grading") 
         rest = args.pytest_args[1:] if args.pytest_args[:1] == ["--"] else args.pytest_args
         return _run_pytest(rest, args.json_path)
     try:
-        if args.command == "collect":
-            return _collect(args)
-        return _make_stubs(args) if args.command == "make-stubs" else _grade(args)
+        commands = {
+            "make-stubs": _make_stubs,
+            "grade": _grade,
+            "release": _release,
+            "gradescope": _gradescope,
+            "collect": _collect,
+        }
+        return commands[args.command](args)
     except GaneduError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
@@ -134,4 +154,34 @@ def _collect(args: argparse.Namespace) -> int:
         args.submissions, args.out, options, root=args.root, progress=lambda line: print(line, flush=True)
     )
     print(f"gradebook of {len(graded)} students: {args.out / 'gradebook.csv'}")
+    return 0
+
+
+def _release(args: argparse.Namespace) -> int:
+    root = args.root or repository_root()
+    files = release(root, args.out)
+    print(f"wrote the student bundle to {args.out} ({len(files)} files, no solutions)")
+    return 0
+
+
+def _gradescope(args: argparse.Namespace) -> int:
+    """Grade the learner's files of a Gradescope submission in this bundle; exit 0 once written."""
+    root = args.root or repository_root()
+    names = exercise_names(root)
+    found = {p.name: p for p in sorted(args.submission.rglob("ex[0-9][0-9]_*.py")) if p.stem in names}
+    start, problem, results = time.monotonic(), "", []
+    if not found:
+        problem = f"no exercise file in the submission: upload exercises/exNN_<topic>.py ({', '.join(names)})"
+    else:
+        for name, path in found.items():
+            shutil.copyfile(path, root / "exercises" / name)
+        try:
+            results = run_autograder(names, root=root)  # a chapter not uploaded grades its stub
+        except GradingError as e:
+            problem = str(e)
+    submission = Submission("submission", results, problem, time.monotonic() - start)
+    text = json.dumps(gradescope_results(submission, root), indent=1) + "\n"
+    write_atomically(args.results, text.encode())
+    passed = sum(r.outcome == "passed" for r in results)
+    print(f"wrote {args.results}: {passed} of {len(results)} tests passed{'; ' + problem if problem else ''}")
     return 0

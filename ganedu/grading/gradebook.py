@@ -98,7 +98,9 @@ class Grades:
         """The chapter's graded node ids, and one per test function that nobody reached."""
         test_file = self.root / "exercises" / f"test_{chapter}.py"
         reached = {function_of(n) for n in nodeids}
-        unreached = [f for f in graded_functions(test_file) if f not in reached] if test_file.is_file() else []
+        unreached = (
+            [f for f in graded_functions(test_file) if f not in reached] if test_file.is_file() else []
+        )
         graded = [n for n in nodeids if "::" in n]  # a module that failed to collect is no test
         return graded + [f"exercises/test_{chapter}.py::{f}" for f in unreached]
 

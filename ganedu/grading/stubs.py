@@ -106,15 +106,19 @@ def repository_root(start: Path | None = None) -> Path:
 
 
 def exercise_names(root: Path) -> list[str]:
-    """Names of the exercises, one per ``solutions/exNN_<topic>.py``, in chapter order."""
-    return sorted(p.stem for p in (root / "solutions").glob("ex[0-9][0-9]_*.py"))
+    """Names of the exercises, one per ``solutions/exNN_<topic>.py``, in chapter order; in a
+    student release (no ``solutions/``) one per autograder ``exercises/test_exNN_<topic>.py``."""
+    names = sorted(p.stem for p in (root / "solutions").glob("ex[0-9][0-9]_*.py"))
+    return names or sorted(
+        p.stem.removeprefix("test_") for p in (root / "exercises").glob("test_ex[0-9][0-9]_*.py")
+    )
 
 
 def expected_stubs(root: Path) -> dict[Path, str]:
     """What :func:`make_stub` makes from every solution: ``{stub path: text}``."""
     return {
-        root / "exercises" / f"{name}.py": make_stub((root / "solutions" / f"{name}.py").read_text(), name)
-        for name in exercise_names(root)
+        root / "exercises" / path.name: make_stub(path.read_text(), path.stem)
+        for path in sorted((root / "solutions").glob("ex[0-9][0-9]_*.py"))
     }
 
 

@@ -7,7 +7,8 @@ Each chapter's main experiment runs on the learner's implementation when it is r
 
 :func:`use` grades ``exercises/<name>.py`` in a process of its own (as :func:`check` does).
 When every test passes it imports and returns that file; otherwise it returns the reference
-``solutions/<name>.py`` and says, in one line, which tests still fail. The module returned
+``solutions/<name>.py`` (in a student release, which has none, the package's stand-in from
+:mod:`ganedu.grading.stand_ins`) and says, in one line, which tests still fail. The module returned
 carries the same line as ``module.implementation``, so a notebook can say what it trained with.
 """
 
@@ -20,6 +21,7 @@ from pathlib import Path
 from types import ModuleType
 
 from ganedu.grading.report import check
+from ganedu.grading.stand_ins import stand_in
 from ganedu.grading.stubs import repository_root
 
 _GRADED: dict[tuple[str, str], tuple[bool, str]] = {}  # (name, digest of both files) -> (passed, line)
@@ -68,7 +70,8 @@ def verdict(name: str, device: str = "cpu", root: Path | str | None = None) -> t
 
 
 def use(name: str, device: str = "cpu", root: Path | str | None = None, quiet: bool = False) -> ModuleType:
-    """The learner's ``exercises/<name>.py`` if its autograder passes, else the reference solution.
+    """The learner's ``exercises/<name>.py`` if its autograder passes, else the reference solution
+    (in a student release: the package's stand-in, :func:`ganedu.grading.stand_ins.stand_in`).
 
     Prints (unless ``quiet``) and stores as ``module.implementation`` one line naming the
     implementation handed back and, for the reference, which of the learner's tests still fail.
@@ -81,8 +84,18 @@ def use(name: str, device: str = "cpu", root: Path | str | None = None, quiet: b
     """
     root = Path(root) if root is not None else repository_root()
     passed, line = verdict(name, device=device, root=root)
-    folder = "exercises" if passed else "solutions"
-    module = _import(root / folder / f"{name}.py", f"ganedu_{'learner' if passed else 'reference'}_{name}")
+    reference = root / "solutions" / f"{name}.py"
+    if passed:
+        module = _import(root / "exercises" / f"{name}.py", f"ganedu_learner_{name}")
+    elif reference.is_file():
+        module = _import(reference, f"ganedu_reference_{name}")
+    elif (module := stand_in(name)) is not None:  # a student release: the package's code stands in
+        line = line.replace(
+            f"the reference solutions/{name}.py", "ganedu's own code (ganedu.grading.stand_ins)"
+        )
+    else:  # a student release, and a chapter that trains with none of its exercise's functions
+        module = _import(root / "exercises" / f"{name}.py", f"ganedu_learner_{name}")
+        line = line.replace(f"the reference solutions/{name}.py", f"your exercises/{name}.py as it is")
     module.implementation = f"training with {line}"
     module.is_learners = passed
     if not quiet:
