@@ -20,7 +20,9 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -28,7 +30,7 @@ import pytest
 
 from ganedu.grading.collect import _checked
 from ganedu.grading.policy import check_exercise
-from ganedu.grading.sandbox import find_sandbox
+from ganedu.grading.sandbox import find_sandbox, run_sandboxed
 from ganedu.grading.submissions import discover
 from tests.real_faults import ROOT, finish, ganedu_cli, wait_for
 
@@ -427,3 +429,18 @@ def test_the_sandbox_hides_the_class_and_caps_its_disks(tmp_path):
     assert run.stdout.split("\n")[:1] != ["bob"] and "secret" not in run.stdout
     assert "read-only" in run.stdout and "home full" in run.stdout and "tmp full" in run.stdout
     assert list(work.iterdir()) == []
+
+
+@pytest.mark.parametrize("use_sandbox", [False, pytest.param(True, marks=needs_bwrap)])
+def test_results_come_through_the_pipe_and_a_run_past_its_limit_is_stopped_whole(tmp_path, use_sandbox):
+    sandbox = find_sandbox([], use=use_sandbox)
+    write = [sys.executable, "-c", "open('{results}', 'w').write('[1]'); print('done')"]
+    outcome = run_sandboxed(sandbox, tmp_path, write, timeout=60)
+    assert (outcome.results, outcome.output.strip(), outcome.timed_out) == (b"[1]", "done", False)
+    marker = f"{60 + use_sandbox + os.getpid() % 1000 / 1000:.3f}"  # a sleep no other process runs
+    hang = ["sh", "-c", f"sleep {marker} & sleep {marker}"]
+    outcome = run_sandboxed(sandbox, tmp_path, hang, timeout=1)
+    assert outcome.timed_out and outcome.results == b"" and outcome.seconds < 10
+    time.sleep(0.5)
+    left = subprocess.run(["pgrep", "-f", f"sleep {marker}"], capture_output=True, text=True).stdout
+    assert left == "", "a process of the stopped run is still alive"
