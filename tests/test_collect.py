@@ -361,7 +361,12 @@ def test_a_killed_batch_leaves_a_gradebook_and_a_rerun_grades_only_what_is_left(
         _put(subs / name, solution)
     args = ["grading", "collect", subs, "--out", grades, "--root", course, "--jobs", 1]
     first = ganedu_cli(*args, start_new_session=True)
-    wait_for((grades / "gradebook.csv").is_file, timeout=120)  # written after each student
+    gradebook = grades / "gradebook.csv"  # written at the start and after each student
+
+    def first_graded():
+        return gradebook.is_file() and "\nann," in gradebook.read_text()
+
+    wait_for(first_graded, timeout=120)
     os.killpg(first.pid, signal.SIGKILL)  # the batch and the grading it had started
     first.communicate()
     rows = list(csv.DictReader((grades / "gradebook.csv").open()))

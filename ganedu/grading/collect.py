@@ -169,6 +169,14 @@ def collect(
 ) -> list[Submission]:
     """Grade every student in ``submissions``; write the gradebook and the rest under ``out``.
 
+    Args:
+        submissions: the folder holding one entry (folder, zip, clone) per student.
+        out: where the outputs go (:func:`~ganedu.grading.gradebook.write_outputs`), with
+            ``.work/`` (each student's graded folder and saved results) and ``collect.json``.
+        options: the chapters, limits and students at a time (:class:`Options`).
+        root: the instructor's course repository (default: :func:`repository_root`).
+        progress: called with each line to show (a line per student).
+
     Returns:
         One :class:`~ganedu.grading.gradebook.Submission` per student, sorted by student id.
 
@@ -193,7 +201,9 @@ def collect(
     done: dict[str, Submission] = {}
     pending = []
     for student in students:
-        fingerprint = hashlib.sha256(f"{graders} {student.fingerprint()}".encode()).hexdigest()
+        # graded in a sandbox or not: a class graded without one is graded again once there is one
+        how = f"{graders} {sandbox.bwrap is not None} {student.fingerprint()}"
+        fingerprint = hashlib.sha256(how.encode()).hexdigest()
         saved = None if options.regrade else grader.saved(student.student, fingerprint)
         if saved is not None:
             done[student.student] = saved
@@ -203,8 +213,7 @@ def collect(
         f"{len(students)} submissions, {len(done)} graded before and unchanged; grading {len(pending)}, "
         f"{options.jobs} at a time ({', '.join(chapters)}; sandbox: {sandbox.name})"
     )
-    if done:
-        grader.write(done)
+    grader.write(done)
     pool = ThreadPoolExecutor(max_workers=options.jobs)
     try:
         futures = [pool.submit(grader.grade, s, fp) for s, fp in pending]
