@@ -10,6 +10,10 @@ turns it into the learner's ``exercises/exNN_<topic>.py`` (:mod:`ganedu.grading.
 :mod:`ganedu.grading.journal`), so one learner file cannot change another chapter's grades, and a
 test that crashes, hangs or needs too much memory fails alone while the others still report.
 
+An instructor grades a whole class with ``python -m ganedu grading collect SUBMISSIONS/ --out
+GRADES/`` (:mod:`ganedu.grading.collect`): each student in a sandbox, the gradebook written by
+:mod:`ganedu.grading.gradebook`.
+
 In a notebook, :func:`check` runs one exercise's autograder (``exercises/test_<name>.py``)
 against the learner's file and shows a table; it never raises, so a notebook runs on while
 its exercises are still stubs. :func:`use` hands a notebook the learner's module once it passes

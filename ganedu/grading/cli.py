@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m ganedu.grading") 
     grade.add_argument("--solutions", action="store_true", help="grade solutions/ instead")
     grade.add_argument("--device", default="cpu")
     grade.add_argument("--root", type=Path, default=None)
+    _add_collect(sub)
     rel = sub.add_parser("release", help="write the student bundle (no solutions) to a new folder OUT")
     rel.add_argument("out", type=Path)
     rel.add_argument("--root", type=Path, default=None)
@@ -54,6 +55,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m ganedu.grading") 
             "grade": _grade,
             "release": _release,
             "gradescope": _gradescope,
+            "collect": _collect,
         }
         return commands[args.command](args)
     except GaneduError as e:
@@ -90,6 +92,69 @@ def _grade(args: argparse.Namespace) -> int:
     if others:
         print(Report("other", others))
     return 0 if results and all(r.outcome == "passed" for r in results) else 1
+
+
+def _add_collect(sub) -> None:
+    from ganedu.grading.collect import DEFAULT_MEMORY_GIB, DEFAULT_TIMEOUT_S
+
+    p = sub.add_parser(
+        "collect",
+        help="grade a class: every student's folder, zip or git clone in SUBMISSIONS, in a sandbox",
+        description="Grade every entry of SUBMISSIONS (one per student: a folder, a .zip or a GitHub "
+        "Classroom clone) with the autograders of this repository; write OUT/gradebook.csv, "
+        "OUT/summary.csv, OUT/feedback/ and OUT/gradescope/. A rerun grades only what changed.",
+    )
+    p.add_argument("submissions", type=Path, help="the folder holding one entry per student")
+    p.add_argument(
+        "--out", type=Path, required=True, help="where the gradebook goes (not inside SUBMISSIONS)"
+    )
+    p.add_argument(
+        "--chapters", nargs="+", default=[], metavar="NAME", help="exercises to grade (default: all)"
+    )
+    p.add_argument(
+        "--jobs", type=int, default=None, help="students graded at a time (default: from cores and memory)"
+    )
+    p.add_argument(
+        "--memory-limit",
+        type=float,
+        default=DEFAULT_MEMORY_GIB,
+        metavar="GIB",
+        help=f"memory one chapter may use (default {DEFAULT_MEMORY_GIB:g}; every solution needs under 1)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_S,
+        metavar="S",
+        help=f"seconds one student's grading may take (default {DEFAULT_TIMEOUT_S:g})",
+    )
+    p.add_argument("--regrade", action="store_true", help="grade everyone again, even those graded before")
+    p.add_argument("--no-sandbox", action="store_true", help="grade without bubblewrap (trusted code only)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--root", type=Path, default=None, help="the course repository (default: this one)")
+
+
+def _collect(args: argparse.Namespace) -> int:
+    from ganedu.grading.collect import Options, collect, default_jobs
+
+    if args.jobs is not None and args.jobs < 1:
+        raise GaneduError("--jobs must be at least 1")
+    if args.memory_limit <= 0 or args.timeout <= 0:
+        raise GaneduError("--memory-limit and --timeout must be positive")
+    options = Options(
+        chapters=args.chapters,
+        jobs=args.jobs or default_jobs(args.memory_limit),
+        memory_gib=args.memory_limit,
+        timeout=args.timeout,
+        regrade=args.regrade,
+        sandbox=not args.no_sandbox,
+        device=args.device,
+    )
+    graded = collect(
+        args.submissions, args.out, options, root=args.root, progress=lambda line: print(line, flush=True)
+    )
+    print(f"gradebook of {len(graded)} students: {args.out / 'gradebook.csv'}")
+    return 0
 
 
 def _release(args: argparse.Namespace) -> int:
