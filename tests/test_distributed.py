@@ -145,8 +145,9 @@ dist.destroy_process_group()
 
 def test_cpu_ranks_train_in_the_precision_rank_0_measured(tmp_path):
     rendezvous = tmp_path / "rendezvous"
-    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}  # each rank measures: no answer kept
-    procs = [subprocess.Popen([sys.executable, "-c", PROBE_RANK, str(rank), str(rendezvous)], env=env,
+    # a cache folder each: a rank that read the other's kept answer would not measure its own
+    envs = [{**os.environ, "XDG_CACHE_HOME": str(tmp_path / f"cache{rank}")} for rank in (0, 1)]
+    procs = [subprocess.Popen([sys.executable, "-c", PROBE_RANK, str(rank), str(rendezvous)], env=envs[rank],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for rank in (0, 1)]  # fmt: skip
     outs = [p.communicate(timeout=120) for p in procs]
     assert all(p.returncode == 0 for p in procs), [err[-2000:] for _, err in outs]

@@ -42,8 +42,13 @@ START_LIMIT_S = 120.0  # a child that runs no test for this long (collection hun
 EXIT_LIMIT_S = 5.0  # a child still alive this long after its last report (a learner's thread?) is killed
 POLL_S = 0.05
 LOG_TAIL_BYTES = 1 << 16  # how much of a child's output is kept, for the reason it died
-# The only pytest plugins a chapter's process loads (others, such as nbval, cost seconds to import).
-_PLUGINS = [name for name in ("pytest_timeout",) if name in sys.modules]
+
+
+def _plugins() -> list[str]:
+    """The only pytest plugins a chapter's process loads (others, such as nbval, cost seconds to
+    import): those of them this pytest session loaded. Asked when grading starts, not when this
+    module is imported, which may be before pytest has loaded any plugin."""
+    return [name for name in ("pytest_timeout",) if name in sys.modules]
 
 
 def configure(
@@ -71,7 +76,7 @@ def _context(config: pytest.Config):
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
     ganedu = sorted(name for name in sys.modules if name.split(".")[0] == "ganedu")
-    context.set_forkserver_preload(["torch", "pytest", *_PLUGINS, *ganedu, "ganedu.grading.journal"])
+    context.set_forkserver_preload(["torch", "pytest", *_plugins(), *ganedu, "ganedu.grading.journal"])
     if not config.option.collectonly:
         multiprocessing.forkserver.ensure_running()
     return context
@@ -308,7 +313,7 @@ class IsolatedChapters:
             *(["-c", str(config.inipath)] if config.inipath else []),
             "-p",
             "no:cacheprovider",
-            *(arg for name in _PLUGINS for arg in ("-p", name)),
+            *(arg for name in _plugins() for arg in ("-p", name)),
             f"--tb={option.tbstyle}",
             # output is captured in memory, not in a temporary file a full disk could refuse
             f"--capture={'sys' if option.capture == 'fd' else option.capture}",
