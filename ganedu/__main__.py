@@ -433,32 +433,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
-    """The program ``python -m ganedu``: :func:`main`, then an exit without the interpreter's teardown.
+    """The program ``python -m ganedu``: :func:`main`, then :func:`ganedu.exiting.exit_quickly`."""
+    from ganedu.exiting import exit_quickly
 
-    Tearing down a process that imported PyTorch took 0.35-0.4 s here (2-core AMD EPYC; a plain
-    ``python -c "import torch"`` as much), freeing what the exit frees anyway. Once ``main`` has
-    returned, every file of the run is closed and on disk (written whole, atomically), the run's
-    lock released and the progress bar closed; the atexit handlers then run, stdout and stderr
-    are flushed and the process ends with :func:`os._exit`. With a thread still running that the
-    interpreter would wait for, or a flush that fails (a closed pipe), it exits the ordinary way.
-    An exception out of ``main`` (a bug: a traceback) also takes the ordinary way.
-    """
-    import atexit
-    import os
-    import threading
-
-    code = main()
-    waited_for = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
-    if waited_for:
-        sys.exit(code)
-    atexit._run_exitfuncs()  # what an ordinary exit runs (and clears, so it never runs twice)
-    try:
-        for stream in (sys.stdout, sys.stderr):
-            if stream is not None:
-                stream.flush()
-    except (OSError, ValueError):
-        sys.exit(code)
-    os._exit(code)
+    exit_quickly(main())
 
 
 if __name__ == "__main__":

@@ -205,3 +205,13 @@ def test_a_trained_run_is_complete_after_the_quick_exit(tmp_path):
     names = {".lock", "ckpt.pt", "config.json", "samples_000002.png"}  # the lock's file stays, unlocked
     assert {p.name for p in run.iterdir()} == names
     assert main(["sample", str(run), "-n", "4", "--out", str(tmp_path / "s.npz")]) == 0
+
+
+def test_a_profiler_watching_the_command_line_still_writes_its_profile(tmp_path):
+    """``python -m cProfile -o FILE -m ganedu ...`` writes FILE after the program: the quick exit waits."""
+    prof = tmp_path / "options.prof"
+    done = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(prof), "-m", "ganedu", "options", "dcgan"],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("dcgan: ")
+    assert prof.stat().st_size > 0
