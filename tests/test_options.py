@@ -150,13 +150,10 @@ def test_grading_and_pretrained_are_subcommands_of_the_one_command_line(command,
 
 # what a fresh `python -m ganedu ARGS` imported: its stdout, stderr, and whether PyTorch was among it
 FRESH = """
-import runpy, sys
+import atexit, runpy, sys
+atexit.register(lambda: print("PYTORCH-IMPORTED" if "torch" in sys.modules else "NO-PYTORCH", file=sys.stderr))
 sys.argv = ["ganedu", *sys.argv[1:]]
-try:
-    runpy.run_module("ganedu", run_name="__main__")
-except SystemExit:
-    pass
-print("PYTORCH-IMPORTED" if "torch" in sys.modules else "NO-PYTORCH", file=sys.stderr)
+runpy.run_module("ganedu", run_name="__main__")
 """
 
 
