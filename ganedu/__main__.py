@@ -12,14 +12,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
-import json
 import sys
-import zipfile
-import zlib
 from pathlib import Path
 
 from ganedu.errors import CheckpointError, DiskFullError, GaneduError, TrainingDiverged
-from ganedu.models import MODELS
+from ganedu.models.catalog import CATALOG
 
 # subcommands that are another module's command line: `python -m ganedu grading ...`
 DELEGATED = {
@@ -41,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
         help="train a model; the run directory holds config, checkpoint, log and grids",
         description="Train MODEL. `python -m ganedu options MODEL` lists its --options.",
     )
-    t.add_argument("model", help=f"one of: {', '.join(MODELS)}")
+    t.add_argument("model", help=f"one of: {', '.join(CATALOG)}")
     t.add_argument("--dataset", help="default fashion-mnist")
     t.add_argument("--steps", type=int, help="total generator steps (a resumed run continues to this total)")
     t.add_argument("--minutes", type=float, help="stop after this much wall time")
@@ -149,11 +146,10 @@ def _resumed_config(args, out: Path):
 
 
 def cmd_train(args) -> int:
-    from ganedu import distributed, rundir
-    from ganedu.models import RunConfig, build, options_of, spec
-    from ganedu.train import resume
+    from ganedu import rundir
+    from ganedu.models import RunConfig, declared, options_of
 
-    spec(args.model)  # an unknown model fails before anything is written
+    declared(args.model)  # an unknown model fails before anything is written
     if args.steps is None and args.minutes is None:
         raise GaneduError("say how long to train: --steps N, --minutes M, or both")
     _positive("--steps", args.steps)
@@ -161,10 +157,6 @@ def cmd_train(args) -> int:
     _positive("--batch-size", args.batch_size)
     _positive("--checkpoint-every", args.checkpoint_every, allow_none=False)
     _positive("--threads", args.threads)
-    if args.threads is not None:
-        import torch
-
-        torch.set_num_threads(args.threads)
     out = args.out or Path("runs") / args.model
     ckpt = out / "ckpt.pt"
     if args.resume:
@@ -178,14 +170,22 @@ def cmd_train(args) -> int:
         config = RunConfig(
             args.model,
             args.dataset or "fashion-mnist",
-            args.batch_size or spec(args.model).batch_size,
+            args.batch_size or declared(args.model).batch_size,
             0 if args.seed is None else args.seed,
             args.device,
             args.precision or "auto",
         )
         config.options = _typed_options(args.model, args.option)
     config.device = args.device
-    options_of(config)  # a bad --option fails before any data is loaded
+    options_of(config)  # a bad --option fails before PyTorch is imported or any data loaded
+    from ganedu import distributed
+    from ganedu.models import build
+    from ganedu.train import resume
+
+    if args.threads is not None:
+        import torch
+
+        torch.set_num_threads(args.threads)
     # started by torchrun: join the process group; each rank trains on B / K of the global batch
     launch = distributed.init(config.device, config.batch_size)
     writer = launch is None or launch.is_main  # only rank 0 prints and writes files
@@ -258,16 +258,16 @@ def _typed_options(model: str, pairs: list[str]) -> dict:
     """The ``--option KEY=VALUE`` pairs checked against the model's options: all options, typed."""
     import dataclasses
 
-    from ganedu.models import spec
+    from ganedu.models import declared
     from ganedu.models.options import parse_options
 
-    return dataclasses.asdict(parse_options(model, spec(model).options, pairs))
+    return dataclasses.asdict(parse_options(model, declared(model).options, pairs))
 
 
 def cmd_options(args) -> int:
     from ganedu.models import help_text
 
-    names = [args.model] if args.model else list(MODELS)
+    names = [args.model] if args.model else list(CATALOG)
     print("\n\n".join(help_text(name) for name in names))
     return 0
 
@@ -319,6 +319,10 @@ def cmd_sample(args) -> int:
 
 
 def cmd_eval(args) -> int:
+    import json
+    import zipfile
+    import zlib
+
     import numpy as np
     import torch
 
@@ -378,7 +382,7 @@ def _model_help(argv: list[str]) -> str | None:
         return None
     from ganedu.models import help_text
 
-    model = next((a for a in argv[1:] if a in MODELS), None)
+    model = next((a for a in argv[1:] if a in CATALOG), None)
     if model is None:
         return None
     train_parser = _parser()._subparsers._group_actions[0].choices["train"]
@@ -428,5 +432,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def run() -> None:
+    """The program ``python -m ganedu``: :func:`main`, then :func:`ganedu.exiting.exit_quickly`."""
+    from ganedu.exiting import exit_quickly
+
+    exit_quickly(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -14,7 +14,6 @@ import math
 
 import numpy as np
 import torch
-from PIL import Image
 from torch import Tensor
 
 from ganedu.files import write_atomically
@@ -52,6 +51,8 @@ def save_grid(images: Tensor, path, nrow: int | None = None) -> None:
     if images.is_floating_point() and not torch.isfinite(images).all():
         raise ValueError("the images hold NaN or infinite values; no grid was written")
     grid = np.rint(image_grid(images, nrow) * 255).astype(np.uint8)  # (H', W', C) in 0..255
+    from PIL import Image  # here: Pillow (0.015 s) only once a grid is written, after a run's first step
+
     png = io.BytesIO()
     Image.fromarray(grid.squeeze(-1) if grid.shape[-1] == 1 else grid).save(png, format="PNG")
     write_atomically(path, png.getvalue())

@@ -28,7 +28,7 @@ class RunDirectoryError(GaneduError):
 def written_by_ganedu(config: Path) -> bool:
     """Whether ``config`` is a run config ganedu wrote: JSON naming a known model and the
     ganedu version that wrote it (:meth:`ganedu.models.RunConfig.save`)."""
-    from ganedu.models import MODELS
+    from ganedu.models.catalog import CATALOG
 
     try:
         values = json.loads(config.read_text())
@@ -36,7 +36,7 @@ def written_by_ganedu(config: Path) -> bool:
         return False
     return (
         isinstance(values, dict)
-        and values.get("model") in MODELS
+        and values.get("model") in CATALOG
         and isinstance(values.get("ganedu_version"), str)
         and bool(values["ganedu_version"])
     )

@@ -159,3 +159,59 @@ def test_each_model_trains_at_the_batch_its_documented_results_used(tmp_path, ca
     assert json.loads((out / "config.json").read_text())["batch_size"] == 8
     assert main(["options", "stylegan"]) == 0
     assert "default --batch-size: 32" in capsys.readouterr().out
+
+
+# `python -m ganedu ARGV` with something of the caller's registered first: an atexit handler that
+# writes a file, and (with "thread" as the first argument) a thread the interpreter waits for,
+# which writes its file half a second later
+EXIT_RUNNER = """
+import atexit, runpy, sys, threading, time
+marks = sys.argv[1]
+atexit.register(lambda: open(marks + ".atexit", "w").write("ran"))
+if sys.argv[2] == "thread":
+    threading.Thread(target=lambda: (time.sleep(0.5), open(marks + ".thread", "w").write("done"))).start()
+sys.argv = ["ganedu", *sys.argv[3:]]
+runpy.run_module("ganedu", run_name="__main__")
+"""
+
+
+def exit_runner(marks, thread: bool, *argv):
+    return subprocess.run([sys.executable, "-c", EXIT_RUNNER, str(marks), "thread" if thread else "-", *argv],
+                          capture_output=True, text=True, timeout=240)  # fmt: skip
+
+
+def test_the_quick_exit_runs_the_atexit_handlers_and_loses_no_output(tmp_path):
+    done = exit_runner(tmp_path / "m", False, "options")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == run_cli("options").stdout  # every line, flushed
+    assert done.stdout.split("\n\n")[-1].startswith("r3gan: ")  # the last model's table, whole
+    assert (tmp_path / "m.atexit").read_text() == "ran"
+
+
+def test_the_quick_exit_waits_for_a_running_thread_and_keeps_the_exit_status(tmp_path):
+    done = exit_runner(tmp_path / "m", True, "options", "dcgan")
+    assert done.returncode == 0 and done.stdout.startswith("dcgan: ")
+    assert (tmp_path / "m.thread").read_text() == "done"  # the ordinary exit waited for it
+    assert (tmp_path / "m.atexit").read_text() == "ran"
+    failed = exit_runner(tmp_path / "f", False, "train", "nomodel", "--steps", "1")
+    assert failed.returncode == 1 and "unknown model 'nomodel'" in failed.stderr
+
+
+def test_a_trained_run_is_complete_after_the_quick_exit(tmp_path):
+    run = tmp_path / "run"
+    done = run_cli("train", "dcgan", "--steps", "2", "--out", run, *FAST)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"trained dcgan to step 2; run directory: {run}"
+    names = {".lock", "ckpt.pt", "config.json", "samples_000002.png"}  # the lock's file stays, unlocked
+    assert {p.name for p in run.iterdir()} == names
+    assert main(["sample", str(run), "-n", "4", "--out", str(tmp_path / "s.npz")]) == 0
+
+
+def test_a_profiler_watching_the_command_line_still_writes_its_profile(tmp_path):
+    """``python -m cProfile -o FILE -m ganedu ...`` writes FILE after the program: the quick exit waits."""
+    prof = tmp_path / "options.prof"
+    done = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(prof), "-m", "ganedu", "options", "dcgan"],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("dcgan: ")
+    assert prof.stat().st_size > 0

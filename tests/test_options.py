@@ -1,13 +1,15 @@
 """Typed model options: every model lists its options, and a wrong one is one line naming the valid ones."""
 
 import dataclasses
+import subprocess
+import sys
 import typing
 
 import pytest
 
 from ganedu.__main__ import main
-from ganedu.models import MODELS, RunConfig, build_gan
-from ganedu.models.options import OptionError, option, parse_options
+from ganedu.models import MODELS, RunConfig, build_gan, options_of
+from ganedu.models.options import OptionError, describe, option, parse_options
 
 
 def one_error_line(capsys) -> str:
@@ -144,3 +146,62 @@ def test_grading_and_pretrained_are_subcommands_of_the_one_command_line(command,
     )
     assert main([command, "make-stubs", "--check"]) == 0
     assert seen == [["make-stubs", "--check"]]
+
+
+# what a fresh `python -m ganedu ARGS` imported: its stdout, stderr, and whether PyTorch was among it
+FRESH = """
+import atexit, runpy, sys
+atexit.register(lambda: print("PYTORCH-IMPORTED" if "torch" in sys.modules else "NO-PYTORCH", file=sys.stderr))
+sys.argv = ["ganedu", *sys.argv[1:]]
+runpy.run_module("ganedu", run_name="__main__")
+"""
+
+
+def fresh(*argv: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", FRESH, *argv], capture_output=True, text=True, timeout=60)
+
+
+def test_options_lists_every_models_declared_options_without_importing_pytorch():
+    done = fresh("options")
+    assert done.stderr.strip().splitlines()[-1] == "NO-PYTORCH", done.stderr
+    expected = [
+        f"{name}: {spec.paper}\ndefault --batch-size: {spec.batch_size}\noptions (--option KEY=VALUE):\n  "
+        + describe(spec.options).replace("\n", "\n  ")
+        for name, spec in MODELS.items()  # the paper modules' own specs, PyTorch imported
+    ]
+    assert done.stdout == "\n\n".join(expected) + "\n"
+    assert [line.split(":")[0] for line in done.stdout.split("\n\n")] == list(MODELS)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["train", "r3gan", "--help"],
+        ["train", "wgan", "--steps", "1", "--option", "n_critc=1"],
+        ["train", "wgan", "--steps", "1", "--option", "n_critic=abc"],
+        ["train", "lsgan", "--steps", "1", "--option", "loss=wasserstein"],
+        ["train", "nomodel", "--steps", "1"],
+    ],
+)
+def test_model_help_and_a_refused_option_need_no_pytorch(argv, tmp_path):
+    done = fresh(*argv, *(["--out", str(tmp_path / "run")] if "--steps" in argv else []))
+    assert done.stderr.strip().splitlines()[-1] == "NO-PYTORCH", done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_r3gan_schedule_auto_is_resolved_by_the_speed_mode_into_the_recorded_options(monkeypatch):
+    monkeypatch.setenv("GANEDU_MODE", "full")
+    assert options_of(RunConfig("r3gan")).schedule == "paper"
+    monkeypatch.setenv("GANEDU_MODE", "cpu")
+    assert options_of(RunConfig("r3gan")).schedule == "constant"
+    assert options_of(RunConfig("r3gan", options={"schedule": "paper"})).schedule == "paper"
+    # what build() writes into config.json: the schedule trained with, kept on --resume elsewhere
+    assert dataclasses.asdict(options_of(RunConfig("r3gan")))["schedule"] == "constant"
+
+
+def test_lsgan_loss_choices_are_its_loss_pairs():
+    from ganedu.models import lsgan
+    from ganedu.models.catalog import LSGAN_LOSSES
+
+    assert tuple(lsgan.LOSSES) == LSGAN_LOSSES

@@ -21,7 +21,6 @@ from pathlib import Path
 from types import ModuleType
 
 from ganedu.grading.report import check
-from ganedu.grading.stand_ins import stand_in
 from ganedu.grading.stubs import repository_root
 
 _GRADED: dict[tuple[str, str], tuple[bool, str]] = {}  # (name, digest of both files) -> (passed, line)
@@ -82,6 +81,8 @@ def use(name: str, device: str = "cpu", root: Path | str | None = None, quiet: b
         root: the repository (default: found from the working directory).
         quiet: do not print the line.
     """
+    from ganedu.grading.stand_ins import stand_in  # here: it imports PyTorch, which grading needs not
+
     root = Path(root) if root is not None else repository_root()
     passed, line = verdict(name, device=device, root=root)
     reference = root / "solutions" / f"{name}.py"

@@ -3,37 +3,36 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import torch
 
 from ganedu.data import ImageBatches, load_dataset
+from ganedu.models.catalog import CATALOG, Declared
 from ganedu.models.config import RunConfig
 from ganedu.nets.layers import refuse_undivided_batch
 
 
-@dataclass(frozen=True)
-class ModelSpec:
-    """One model of the course, as the command line and the notebooks build it.
+@dataclass(frozen=True, kw_only=True)
+class ModelSpec(Declared):
+    """One model of the course, as the command line and the notebooks build it: its declaration
+    (name, module, paper, options, default batch; :class:`ganedu.models.catalog.Declared`) and code.
 
     Attributes:
-        name: its CLI name (``"wgan-gp"``).
-        paper: the paper it follows, as a citation.
-        options: the dataclass of its typed options (:mod:`ganedu.models.options`).
         build: ``build(config, options, device) -> GAN``: the networks, optimizers and losses,
             from ``config.image_shape``/``num_classes`` alone (no data needed, so sampling a
             finished run never loads the training set).
         data: ``data(config, options, device) -> batches`` to train on.
-        batch_size: the batch ``train`` uses when ``--batch-size`` is not given: the one its
-            documented results were measured with (64 for most models).
     """
 
-    name: str
-    paper: str
-    options: type
     build: Callable
     data: Callable
-    batch_size: int = 64
+
+    @classmethod
+    def declared(cls, name: str, build: Callable, data: Callable) -> ModelSpec:
+        """The spec of model ``name``: its entry in :data:`~ganedu.models.catalog.CATALOG` with ``build`` and ``data``."""
+        entry = CATALOG[name]
+        return cls(**{f.name: getattr(entry, f.name) for f in fields(entry)}, build=build, data=data)
 
 
 def check_minibatch_groups(config: RunConfig, group_size: int, option: str | None = None) -> None:

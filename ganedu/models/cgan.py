@@ -11,21 +11,13 @@ FD 363) while concatenation kept the variety (FD 60) and drew the asked-for clas
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ganedu import losses
 from ganedu.gan import GAN
 from ganedu.models.base import ModelSpec, image_data
+from ganedu.models.catalog import CGANOptions as Options
 from ganedu.models.dcgan import NZ
-from ganedu.models.options import option
 from ganedu.nets import conditional
 from ganedu.optim import adam
-
-
-@dataclass
-class Options:
-    conditioning: str = option("concat", "how D sees the label", choices=("concat", "projection"))
-    lr: float = option(2e-4, "Adam learning rate of both players", min=0)
 
 
 def build(config, options: Options, dev) -> GAN:
@@ -40,4 +32,4 @@ def build(config, options: Options, dev) -> GAN:
     )  # fmt: skip
 
 
-MODEL = ModelSpec("cgan", "Mirza & Osindero 2014, Conditional GANs", Options, build, image_data)
+MODEL = ModelSpec.declared("cgan", build, image_data)

@@ -20,8 +20,6 @@ pool, the schedule, the bundle with its two named phases, and the recipe.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -30,7 +28,7 @@ from ganedu import losses
 from ganedu.data import ImageBatches, load_dataset, to_float, to_uint8
 from ganedu.gan import GAN
 from ganedu.models.base import ModelSpec
-from ganedu.models.options import option
+from ganedu.models.catalog import CycleGANOptions as Options
 from ganedu.nets.cyclegan import PatchDiscriminator, ResnetGenerator
 from ganedu.nets.dcgan import init_weights  # N(0, 0.02) convs, N(1, 0.02) norm scales, as the paper's code
 from ganedu.optim import adam
@@ -293,21 +291,6 @@ class CycleGAN(GAN):
             p.load_state_dict(state["pools"][k])
 
 
-@dataclass
-class Options:
-    domain_a: int = option(7, "class of domain A (7: Sneaker)", min=0)
-    domain_b: int = option(9, "class of domain B (9: Ankle boot)", min=0)
-    ngf: int = option(16, "generator width", min=1)
-    ndf: int = option(32, "discriminator width", min=1)
-    n_blocks: int = option(3, "residual blocks in each generator", min=1)
-    lr: float = option(2e-4, "Adam learning rate", min=0)
-    lambda_cycle: float = option(10.0, "λ, the weight of the cycle loss", min=0)
-    lambda_identity: float = option(0.5, "weight of the identity loss, as a fraction of λ", min=0)
-    pool_size: int = option(50, "fakes kept in each discriminator's history pool", min=0)
-    constant_steps: int = option(3000, "steps at the full learning rate", min=0)
-    decay_steps: int = option(3000, "steps of the linear decay to zero after them", min=0)
-
-
 def data(config, options: Options, dev) -> UnpairedBatches:
     """The training images of the two domains, on ``dev``; records their shape in ``config``.
 
@@ -338,9 +321,4 @@ def build(config, options: Options, dev) -> CycleGAN:
     )  # fmt: skip
 
 
-# Batch 8: the 10-minute results in benchmarks/README.md (92-97% of sneakers to ankle boots) were
-# measured with it; ten minutes at batch 64 translated 82.5% on an AVX2-only CPU.
-MODEL = ModelSpec(
-    "cyclegan", "Zhu et al. 2017, Unpaired Image-to-Image Translation (CycleGAN)", Options, build, data,
-    batch_size=8,
-)  # fmt: skip
+MODEL = ModelSpec.declared("cyclegan", build, data)

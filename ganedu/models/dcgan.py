@@ -11,25 +11,15 @@ BatchNorm out of D: chapter 10's D for little data, which memorises 1,000 images
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ganedu import losses
 from ganedu.gan import GAN
 from ganedu.models.base import ModelSpec, check_minibatch_groups, image_data
-from ganedu.models.critic import NORMS
-from ganedu.models.options import option
+from ganedu.models.catalog import DCGANOptions as Options
 from ganedu.nets import dcgan as nets
 from ganedu.nets.layers import spectral_norm_all
 from ganedu.optim import adam
 
 NZ = 100
-
-
-@dataclass
-class Options:
-    lr: float = option(2e-4, "Adam learning rate of both players", min=0)
-    ema_half_life: float = option(10_000, "half-life of G's EMA in images (0: no EMA)", min=0)
-    norm: str = option("batch", "D's hidden normalisation (paper: batch)", choices=NORMS)
 
 
 def networks(config, norm: str = "batch", spectral_norm: bool = False, mbstd: int = 0):
@@ -56,4 +46,4 @@ def build(config, options: Options, dev) -> GAN:
     )  # fmt: skip
 
 
-MODEL = ModelSpec("dcgan", "Radford, Metz & Chintala 2016, DCGAN", Options, build, image_data)
+MODEL = ModelSpec.declared("dcgan", build, image_data)

@@ -10,23 +10,14 @@ G the non-saturating loss:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ganedu import losses
 from ganedu.gan import GAN
 from ganedu.models.base import ModelSpec, flat_image_data
-from ganedu.models.options import option
+from ganedu.models.catalog import GANOptions as Options
 from ganedu.nets import mlp
 from ganedu.optim import adam, rmsprop
 from ganedu.penalties import GradientPenalty, WeightClipping
 from ganedu.runtime import seed_everything
-
-
-@dataclass
-class Options:
-    nz: int = option(64, "latent dimension", min=1)
-    hidden: int = option(512, "width of the hidden layers", min=1)
-    lr: float = option(2e-4, "Adam learning rate of both players", min=0)
 
 
 def build(config, options: Options, dev) -> GAN:
@@ -41,9 +32,7 @@ def build(config, options: Options, dev) -> GAN:
     )  # fmt: skip
 
 
-MODEL = ModelSpec(
-    "gan", "Goodfellow et al. 2014, Generative Adversarial Nets", Options, build, flat_image_data
-)
+MODEL = ModelSpec.declared("gan", build, flat_image_data)
 
 
 TOY_LOSSES = ("minimax", "wgan", "wgan-gp")

@@ -39,49 +39,17 @@ SN-GAN): it covered every class in chapter 6's half minute on two seeds (FD 932 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ganedu import losses
 from ganedu.gan import GAN
 from ganedu.models import dcgan
 from ganedu.models.base import ModelSpec, image_data
-from ganedu.models.critic import NORMS, CriticOptions
-from ganedu.models.options import option
+from ganedu.models.catalog import LSGANOptions as Options
 from ganedu.optim import adam
 
-LOSSES = {
+LOSSES = {  # by the names of --option loss (catalog.LSGAN_LOSSES)
     "least-squares": (losses.least_squares_d, losses.least_squares_g),
     "hinge": (losses.hinge_d, losses.hinge_g),
 }
-
-AUTHORS_LR = 1e-3
-"""Adam's rate in the LSGAN authors' code, for least squares with their BatchNorm D; every other
-D here (hinge, no normalisation, spectral norm) trains at the DCGAN's 2e-4: a least-squares D
-without BatchNorm collapsed at 1e-3 (see the module docstring)."""
-
-
-@dataclass
-class Options(CriticOptions):
-    loss: str = option("least-squares", "the loss pair", choices=tuple(LOSSES))
-    lr: float | None = option(
-        None,
-        "Adam learning rate of both players; none: 1e-3 for least squares with D's BatchNorm (the authors'), else 2e-4",
-        min=0,
-    )
-    norm: str = option(
-        "auto",
-        "D's hidden normalisation; auto: batch (the paper's), none with spectral_norm",
-        choices=("auto", *NORMS),
-    )
-
-    def __post_init__(self):
-        # Resolved here, so a run's config.json names the D and rate it trained with, and a later
-        # change of these defaults cannot make an old run's checkpoint stop loading.
-        if self.norm == "auto":  # BatchNorm, unless D is spectral-normalised (SN-GAN's D has none)
-            self.norm = "none" if self.spectral_norm else "batch"
-        if self.lr is None:
-            paper_d = self.loss == "least-squares" and self.norm == "batch"
-            self.lr = AUTHORS_LR if paper_d else 2e-4  # else the DCGAN's rate
 
 
 def build(config, options: Options, dev) -> GAN:
@@ -97,4 +65,4 @@ def build(config, options: Options, dev) -> GAN:
     )  # fmt: skip
 
 
-MODEL = ModelSpec("lsgan", "Mao et al. 2017, Least Squares GANs", Options, build, image_data)
+MODEL = ModelSpec.declared("lsgan", build, image_data)

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
@@ -34,16 +33,15 @@ from ganedu import losses
 from ganedu.augment import AdaptiveProbability, DiffAugment, parse_policy
 from ganedu.gan import GAN
 from ganedu.models.base import ModelSpec, image_data
-from ganedu.models.options import OptionError, option
+from ganedu.models.catalog import PAPER_RAMP_IMAGES
+from ganedu.models.catalog import R3GANOptions as Options
+from ganedu.models.options import OptionError
 from ganedu.nets.r3gan import Discriminator, Generator
 from ganedu.optim import adam
 from ganedu.penalties import R1Penalty, R2Penalty
-from ganedu.runtime import budget
 
 PAPER_RAMPS = {"lr": (2e-4, 5e-5), "gamma": (0.05, 0.005), "beta2": (0.9, 0.99), "augment_p": (0.0, 0.55)}
 """R3GAN's CIFAR-10 schedule: each value's (start, end), reached after :data:`PAPER_RAMP_IMAGES`."""
-
-PAPER_RAMP_IMAGES = 20_000_000
 
 
 def cosine_ramp(images: float, start: float, end: float, duration: float) -> float:
@@ -160,35 +158,6 @@ class R3GAN(GAN):
             self.augment.p = self.adaptive.p
 
 
-@dataclass
-class Options:
-    nz: int = option(64, "dimension of z (the paper's 64)", min=1)
-    width: int = option(16, "channels at 32×32; doubling per halving of the resolution", min=1)
-    max_width: int = option(128, "most channels of any stage", min=1)
-    blocks: int = option(1, "residual blocks per stage", min=1)
-    d_blocks_32: int = option(0, "residual blocks of D at 32×32 (the paper: as many as elsewhere)", min=0)
-    expansion: int = option(2, "inverted bottleneck expansion of each block", min=1)
-    group_width: int = option(16, "channels per group of the grouped 3×3 convs", min=1)
-    lr: float = option(2e-4, "Adam learning rate of both players (schedule=constant)", min=0)
-    beta2: float = option(0.99, "Adam β2 (β1 is 0) (schedule=constant)", min=0, max=1)
-    gamma: float = option(0.05, "γ of R1 and of R2, each weighing γ/2 (schedule=constant)", min=0)
-    schedule: str = option(
-        budget(smoke="constant", cpu="constant", full="paper"),
-        "constant: lr, beta2, gamma and augment_p as given; paper: R3GAN's cosine ramps "
-        "(lr 2e-4→5e-5, γ 0.05→0.005, β2 0.9→0.99, p 0→0.55 with augment=fixed) over ramp_images",
-        choices=("constant", "paper"),
-    )
-    ramp_images: int = option(PAPER_RAMP_IMAGES, "images over which the paper's ramps run", min=1)
-    augment: str = option(
-        "none", "DiffAugment of every image D sees: none, fixed p, or adaptive p (ADA)",
-        choices=("none", "fixed", "adaptive"),
-    )  # fmt: skip
-    augment_policy: str = option("colour,translation,cutout", "comma-separated transforms of DiffAugment")
-    augment_p: float = option(1.0, "probability of each transform per image (augment=fixed)", min=0, max=1)
-    ada_target: float = option(0.6, "target of E[sign D(x)] for augment=adaptive", min=0.01, max=0.99)
-    ema_half_life: float = option(10_000, "half-life of G's EMA in images (0: no EMA)", min=0)
-
-
 def build(config, options: Options, dev) -> R3GAN:
     """R3GAN for ``config``'s images padded to 32×32: modern ConvNets, RpGAN + R1 + R2, Adam(β1 = 0)."""
     try:
@@ -227,6 +196,4 @@ def build(config, options: Options, dev) -> R3GAN:
     )  # fmt: skip
 
 
-MODEL = ModelSpec(
-    "r3gan", "Huang, Gokaslan, Kuleshov & Tompkin 2024, R3GAN (RpGAN + R1 + R2)", Options, build, image_data
-)
+MODEL = ModelSpec.declared("r3gan", build, image_data)

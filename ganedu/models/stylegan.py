@@ -19,15 +19,13 @@ Borrowed from StyleGAN2-ADA's ``training/loss.py`` and ``training_loop.py``, in 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch import Tensor
 
 from ganedu import losses
 from ganedu.gan import GAN
 from ganedu.models.base import ModelSpec, check_minibatch_groups, image_data
-from ganedu.models.options import option
+from ganedu.models.catalog import StyleGANOptions as Options
 from ganedu.nets.stylegan import Discriminator, Generator, mix_styles
 from ganedu.optim import adam
 from ganedu.penalties import R1Penalty
@@ -102,22 +100,6 @@ class StyleGAN(GAN):
         return out
 
 
-@dataclass
-class Options:
-    z_dim: int = option(128, "dimension of z", min=1)
-    w_dim: int = option(128, "dimension of w", min=1)
-    mapping_layers: int = option(2, "layers of the mapping network", min=1)
-    cbase: int = option(
-        512, "channel budget: a layer at resolution r has min(cbase / r, cmax) channels", min=1
-    )
-    cmax: int = option(128, "most channels of any layer", min=1)
-    lr: float = option(0.01, "Adam learning rate, β = (0, 0.99) (tuned under bf16 on 2 CPU cores)", min=0)
-    r1_gamma: float = option(0.01, "γ of R1 (StyleGAN2-ADA's CIFAR-10 value)", min=0)
-    r1_interval: int = option(16, "k: R1 every k discriminator steps, weighted by k (0: no R1)", min=0)
-    mixing_prob: float = option(0.9, "share of generated images with mixed styles", min=0, max=1)
-    ema_half_life: float = option(10_000, "half-life of G's EMA in images (0: no EMA)", min=0)
-
-
 def build(config, options: Options, dev) -> StyleGAN:
     """StyleGAN2 with lazy R1, style mixing and an EMA generator, for ``config``'s images padded to 32×32."""
     nc = config.channels
@@ -134,4 +116,4 @@ def build(config, options: Options, dev) -> StyleGAN:
     )  # fmt: skip
 
 
-MODEL = ModelSpec("stylegan", "Karras et al. 2020, StyleGAN2", Options, build, image_data, batch_size=32)
+MODEL = ModelSpec.declared("stylegan", build, image_data)

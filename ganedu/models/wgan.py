@@ -33,30 +33,16 @@ paper's recipe.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ganedu import losses
 from ganedu.gan import GAN
 from ganedu.models import dcgan
 from ganedu.models.base import ModelSpec, image_data
-from ganedu.models.critic import NORMS, CriticOptions
-from ganedu.models.options import option
+from ganedu.models.catalog import WGANOptions as Options
 from ganedu.optim import rmsprop
 from ganedu.penalties import WeightClipping
 
 PAPER = {"n_critic": 5, "lr": 5e-5, "clip": 0.01}
 """The paper's settings where the defaults depart from them: ``RunConfig("wgan", options=PAPER)``."""
-
-
-@dataclass
-class Options(CriticOptions):
-    lr: float = option(2e-4, "RMSprop learning rate of both players (paper: 5e-5)", min=0)
-    n_critic: int = option(1, "critic updates per generator update (paper: 5)", min=1)
-    norm: str = option("batch", "the critic's hidden normalisation (the authors': batch)", choices=NORMS)
-    clip: float = option(0.1, "c: every critic weight is clipped to [-c, c] (paper: 0.01)", min=0)
-    warmup: bool = option(
-        False, "the authors' schedule: 100 critic steps for the first 25 G steps and every 500th"
-    )
 
 
 class WGAN(GAN):
@@ -85,4 +71,4 @@ def build(config, options: Options, dev) -> GAN:
     )  # fmt: skip
 
 
-MODEL = ModelSpec("wgan", "Arjovsky, Chintala & Bottou 2017, Wasserstein GAN", Options, build, image_data)
+MODEL = ModelSpec.declared("wgan", build, image_data)

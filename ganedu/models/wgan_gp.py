@@ -55,31 +55,16 @@ class at five minutes. With layer normalisation the last were 1.80× and 2.23×,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ganedu import losses
 from ganedu.gan import GAN
 from ganedu.models import dcgan
 from ganedu.models.base import ModelSpec, image_data
-from ganedu.models.critic import CriticOptions
-from ganedu.models.options import option
+from ganedu.models.catalog import WGANGPOptions as Options
 from ganedu.optim import adam
 from ganedu.penalties import GradientPenalty
 
 PAPER = {"n_critic": 5, "lr": 1e-4, "gp_every": 1, "beta2": 0.9, "norm": "layer"}
 """The paper's settings where the defaults depart from them: ``RunConfig("wgan-gp", options=PAPER)``."""
-
-
-@dataclass
-class Options(CriticOptions):
-    lr: float = option(2e-4, "Adam learning rate of both players (paper: 1e-4)", min=0)
-    n_critic: int = option(1, "critic updates per generator update (paper: 5)", min=1)
-    norm: str = option("instance", "the critic's hidden normalisation (paper: layer; never batch: the penalty is per sample)",
-                       choices=("layer", "instance", "none"))  # fmt: skip
-    gp_weight: float = option(10.0, "λ, the weight of the gradient penalty", min=0)
-    gp_every: int = option(4, "the penalty on every k-th critic update only, weighed by k (paper: 1)", min=1)
-    beta1: float = option(0.0, "Adam's β₁ for both players (paper: 0)", min=0, max=0.999)
-    beta2: float = option(0.99, "Adam's β₂ for both players (paper: 0.9)", min=0, max=0.9999)
 
 
 def build(config, options: Options, dev) -> GAN:
@@ -97,6 +82,4 @@ def build(config, options: Options, dev) -> GAN:
     )  # fmt: skip
 
 
-MODEL = ModelSpec(
-    "wgan-gp", "Gulrajani et al. 2017, Improved Training of Wasserstein GANs", Options, build, image_data
-)
+MODEL = ModelSpec.declared("wgan-gp", build, image_data)
