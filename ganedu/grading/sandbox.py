@@ -49,8 +49,12 @@ class Sandbox:
         args += ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
         args += ["--die-with-parent", "--new-session", "--cap-drop", "ALL"]
         args += ["--size", str(SCRATCH_BYTES), "--tmpfs", "/tmp", "--dir", "/tmp/home"]
-        hide = [(p, "--tmpfs") for p in self.hidden if not _within(p, Path("/tmp"))]
-        show = [(p, "--ro-bind") for p in self.needed if any(_within(p, h) and p != h for h, _ in hide)]
+        # /tmp is emptied too: Python or the course may live there (a clone in /tmp), so what is
+        # needed inside it or inside a hidden folder is shown again, and what is hidden inside
+        # a folder shown again is emptied once more (deeper mounts go last)
+        hide = [(p, "--tmpfs") for p in self.hidden]
+        emptied = [Path("/tmp"), *self.hidden]
+        show = [(p, "--ro-bind") for p in self.needed if any(_within(p, h) and p != h for h in emptied)]
         for path, how in sorted(hide + show, key=lambda op: len(op[0].parts)):  # outer folders first
             if how == "--tmpfs":  # 64 KiB: room for the folders that hold what is shown again
                 args += ["--size", str(HIDDEN_BYTES), how, str(path)]
