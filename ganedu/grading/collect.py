@@ -36,7 +36,7 @@ from pathlib import Path
 from ganedu.errors import GaneduError
 from ganedu.files import write_atomically
 from ganedu.grading.autograder import CRASH, TIMEOUT, TestResult
-from ganedu.grading.gradebook import Submission, write_outputs
+from ganedu.grading.gradebook import Submission, chapter_of, write_outputs
 from ganedu.grading.isolation import PARALLEL_CHAPTERS
 from ganedu.grading.journal import GIB
 from ganedu.grading.policy import check_exercise
@@ -119,9 +119,8 @@ def instructor_tests(root: Path, chapters: list[str]) -> dict[str, list[str]]:
     )
     tests: dict[str, list[str]] = {name: [] for name in chapters}
     for line in proc.stdout.splitlines():
-        path, _, test = line.partition("::")
-        name = Path(path).stem.removeprefix("test_")
-        if test and name in tests:
+        name = chapter_of(line)
+        if "::" in line and name in tests:
             tests[name].append(line.strip())
     empty = [name for name, ids in tests.items() if not ids]
     if proc.returncode != 0 or empty:
@@ -227,14 +226,10 @@ def collect(
     return sorted(done.values(), key=lambda s: s.student)
 
 
-def _within(path: Path, folder: Path) -> bool:
-    return path == folder or folder in path.parents
-
-
 def _check_folders(submissions: Path, out: Path) -> None:
     if not submissions.is_dir():
         raise CollectError(f"{submissions} is not a folder; give the folder holding one entry per student")
-    if _within(out, submissions) or _within(submissions, out):
+    if out.is_relative_to(submissions) or submissions.is_relative_to(out):
         raise CollectError(
             f"--out {out} and the submissions {submissions} must be separate folders, neither in the other"
         )

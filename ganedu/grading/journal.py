@@ -35,7 +35,7 @@ import threading
 
 import pytest
 
-from ganedu.grading.autograder import CRASH, MEMORY, TIMEOUT
+from ganedu.grading.autograder import CRASH, MEMORY, TIMEOUT, _first_line
 
 __all__ = ["CRASH", "MEMORY", "TIMEOUT", "JournalWriter", "run_chapter"]
 
@@ -222,8 +222,3 @@ class JournalWriter:
     def pytest_sessionfinish(self) -> None:
         self._write(event="finish")
         self.journal.close()
-
-
-def _first_line(text: str) -> str:
-    text = text.strip()
-    return text.splitlines()[0] if text else ""

@@ -54,17 +54,13 @@ class Sandbox:
         # a folder shown again is emptied once more (deeper mounts go last)
         hide = [(p, "--tmpfs") for p in self.hidden]
         emptied = [Path("/tmp"), *self.hidden]
-        show = [(p, "--ro-bind") for p in self.needed if any(_within(p, h) and p != h for h in emptied)]
+        show = [(p, "--ro-bind") for p in self.needed if any(p.is_relative_to(h) and p != h for h in emptied)]
         for path, how in sorted(hide + show, key=lambda op: len(op[0].parts)):  # outer folders first
             if how == "--tmpfs":  # 64 KiB: room for the folders that hold what is shown again
                 args += ["--size", str(HIDDEN_BYTES), how, str(path)]
             else:
                 args += [how, str(path), str(path)]
         return [*args, "--ro-bind", str(workdir), str(workdir), "--chdir", str(workdir), "--"]
-
-
-def _within(path: Path, folder: Path) -> bool:
-    return path == folder or folder in path.parents
 
 
 def python_folders() -> list[Path]:
@@ -75,7 +71,7 @@ def python_folders() -> list[Path]:
     folders += [Path(p) for p in [*sys.path, *os.environ.get("PYTHONPATH", "").split(os.pathsep)] if p]
     folders.append(Path(ganedu.__file__).parents[1])
     folders = {p.resolve() for p in folders if p.is_dir()}
-    return sorted(p for p in folders if not any(q != p and _within(p, q) for q in folders))
+    return sorted(p for p in folders if not any(q != p and p.is_relative_to(q) for q in folders))
 
 
 def find_sandbox(hidden: list[Path], use: bool = True) -> Sandbox:
