@@ -20,6 +20,10 @@ start-up; a first run after installing also decodes the dataset into the cache o
   (cumulative seconds of each top-level import);
 - ``notebook``: a notebook's training cell in a fresh process whose ``ganedu`` is already
   imported: the cell's ``build(...)`` and ``train(...)`` to the end of the first step;
+- ``warm``: the commands that import PyTorch once more, served by this tree's warm process
+  (``ganedu/warm.py``: started by an untimed command first, as a learner's first command starts
+  it), alternated with the cold runs; every other row runs cold (``GANEDU_WARM=0``). A warm
+  ``train --steps 1`` is timed whole, an upper bound on its time to the first step;
 - ``--vs-textbook``: 120 DCGAN steps at batch 64, whole process, against the textbook loop
   (``benchmarks/textbook.py``, always run from ``--before``'s tree or this one), alternated;
   under the AVX2 caps above it is the fp32 CPU's emulation, and the row says so.
@@ -113,8 +117,32 @@ TextbookDCGAN(images).train(steps=int(sys.argv[2]))
 IMPORTS = ("torch", "numpy", "ganedu", "scipy", "matplotlib", "torchvision", "PIL", "tqdm", "pytest", "sympy")
 
 
-def env_for(tree: Path, cache: Path) -> dict:
-    return {**os.environ, "PYTHONPATH": str(tree), "XDG_CACHE_HOME": str(cache)}
+# the commands a warm process serves (ganedu.__main__.WARM_COMMANDS)
+WARM = ("train dcgan --steps 1", "sample -n 64", "eval -n 1000 --features classifier", "doctor")
+
+
+def env_for(tree: Path, cache: Path, warm: bool = False) -> dict:
+    return {
+        **os.environ,
+        "PYTHONPATH": str(tree),
+        "XDG_CACHE_HOME": str(cache),
+        "GANEDU_WARM": str(int(warm)),
+    }
+
+
+def start_warm(tree: Path, cache: Path, argv: list[str]) -> None:
+    """Run ``argv`` cold with the warm process allowed, which starts one; wait until it listens."""
+    import socket
+
+    timed(argv, env_for(tree, cache, warm=True), tree)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        for path in (cache / "ganedu" / "warm").glob("*.sock"):
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+                if probe.connect_ex(str(path)) == 0:
+                    return
+        time.sleep(0.2)
+    raise SystemExit("the warm process did not start within 300 s")
 
 
 def timed(argv: list[str], env: dict, cwd: Path) -> tuple[float, str]:
@@ -193,15 +221,29 @@ def startup(
         timed(cmds["train dcgan --steps 1"](f"w{label}"), env, tree)
         for name in ("sample -n 64", "eval -n 1000 --features classifier"):
             timed(cmds[name](label), env, tree)
-    for name, argv in timed_cmds.items():
-        times = {label: [] for label in trees}
-        for i in range(repeats):
-            for label, tree in trees.items():
-                times[label].append(timed(argv(f"{label}{i}"), env_for(tree, cache), tree)[0])
-        for label in trees:
-            results[label]["seconds"][name] = round(statistics.median(times[label]), 2)
-            results[label]["imports"][name] = import_seconds(argv(f"{label}x")[1:], env_for(trees[label], cache), trees[label])  # fmt: skip
-        print(f"{name:38s}", "  ".join(f"{label} {results[label]['seconds'][name]:6.2f} s" for label in trees), flush=True)  # fmt: skip
+    last, newest = list(trees.items())[-1]
+    warm = f"{last} warm" if (newest / "ganedu" / "warm.py").is_file() else None
+    if warm:
+        results[warm] = {"seconds": {}}
+        start_warm(newest, cache, cmds["sample -n 64"](last))
+    try:
+        for name, argv in timed_cmds.items():
+            arms = {label: (tree, False) for label, tree in trees.items()}
+            if warm and name in WARM:
+                arms[warm] = (newest, True)
+            times = {label: [] for label in arms}
+            for i in range(repeats):
+                for label, (tree, served) in arms.items():
+                    env = env_for(tree, cache, warm=served)
+                    times[label].append(timed(argv(f"{label.replace(' ', '')}{i}"), env, tree)[0])
+            for label in arms:
+                results[label]["seconds"][name] = round(statistics.median(times[label]), 2)
+            for label in trees:
+                results[label]["imports"][name] = import_seconds(argv(f"{label}x")[1:], env_for(trees[label], cache), trees[label])  # fmt: skip
+            print(f"{name:38s}", "  ".join(f"{label} {results[label]['seconds'][name]:6.2f} s" for label in arms), flush=True)  # fmt: skip
+    finally:
+        if warm:
+            timed([sys.executable, "-m", "ganedu", "warm", "stop"], env_for(newest, cache), newest)
     if not parts_too:
         return results
     firsts, parts, cells = ({label: [] for label in trees} for _ in range(3))

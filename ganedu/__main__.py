@@ -18,11 +18,14 @@ from pathlib import Path
 from ganedu.errors import CheckpointError, DiskFullError, GaneduError, TrainingDiverged
 from ganedu.models.catalog import CATALOG
 
+# the commands that import PyTorch: they run in the warm process (ganedu.warm), which keeps it imported
+WARM_COMMANDS = ("train", "sample", "eval", "doctor")
 # subcommands that are another module's command line: `python -m ganedu grading ...`
 DELEGATED = {
     "grading": "make the exercise stubs or grade an exercise (`grading --help`)",
     "pretrained": "export a finished run as a shipped model (`pretrained --help`)",
     "doctor": "one screen on what this machine has and lacks for the course, each problem with its fix",
+    "warm": "the warm process that keeps PyTorch imported between commands: status, stop",
     "instructor": "grade every solution and run every notebook at full size on the GPU; a report of times and metrics",
 }
 
@@ -433,10 +436,25 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
-    """The program ``python -m ganedu``: :func:`main`, then :func:`ganedu.exiting.exit_quickly`."""
+    """The program ``python -m ganedu``: :func:`main`, then :func:`ganedu.exiting.exit_quickly`.
+
+    A command that imports PyTorch runs in the user's warm process when one is waiting, and
+    starts one for the next command when none is (:mod:`ganedu.warm`).
+    """
     from ganedu.exiting import exit_quickly
 
-    exit_quickly(main())
+    argv = sys.argv[1:]
+    if not argv or argv[0] not in WARM_COMMANDS:
+        exit_quickly(main(argv))
+    from ganedu import warm
+
+    if not warm.wanted(argv):
+        exit_quickly(main(argv))
+    status = warm.served(argv)
+    if status is None:
+        status = main(argv)
+        warm.start()
+    exit_quickly(status)
 
 
 if __name__ == "__main__":

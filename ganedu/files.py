@@ -25,6 +25,16 @@ from ganedu.errors import DataError, DiskFullError, GaneduError
 _DIGESTS: dict[tuple[str, int, int], str] = {}
 
 
+def cache_dir() -> Path:
+    """ganedu's cache folder: ``$XDG_CACHE_HOME/ganedu`` if that is set, else ``~/.cache/ganedu``.
+
+    Datasets and weights are downloaded into it; it is here, in a module that imports no
+    PyTorch, so that the command line finds it before PyTorch is imported (:mod:`ganedu.warm`).
+    """
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "ganedu"
+
+
 def sha256_file(path: str | os.PathLike) -> str:
     """SHA-256 of a file as 64 hex digits, read in 1 MiB chunks.
 

@@ -22,12 +22,7 @@ from ganedu.data.catalog import SYSTEM_DIRS, Dataset
 from ganedu.data.download import download_from_mirrors
 from ganedu.data.pinned import verify
 from ganedu.errors import DataError
-
-
-def cache_dir() -> Path:
-    """The download cache: ``$XDG_CACHE_HOME/ganedu`` if that is set, else ``~/.cache/ganedu``."""
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "ganedu"
+from ganedu.files import cache_dir  # noqa: F401  (re-exported: ganedu.data.cache_dir)
 
 
 def locations(name: str) -> list[tuple[str, Path]]:
