@@ -1,7 +1,7 @@
 """The warm process: PyTorch imported once, each command forked from it ready to work.
 
-``import torch`` is most of a short command: about 1.0 s of ``sample -n 64``'s 1.5 s on a 2-core
-AMD EPYC with AVX512-BF16, 2.3 s on one with AVX2 only (``benchmarks/README.md``). So after a
+``import torch`` is most of a short command: about 1.0 s of ``sample -n 64``'s 1.2 s on a 2-core
+AMD EPYC with AVX512-BF16, about 2 s of 2.2 s on one with AVX2 only (``benchmarks/README.md``). So after a
 command that needs PyTorch (``train``, ``sample``, ``eval``, ``doctor``: ``WARM_COMMANDS`` in
 :mod:`ganedu.__main__`) ends, the command line
 starts one background process that imports PyTorch and ganedu, then waits on a Unix socket. The
