@@ -62,7 +62,7 @@ test-grading: $(STAMP)
 	$(TIMED) $(PY) -m pytest tests/test_exercises_meta.py -p no:cacheprovider
 
 test-notebooks: $(STAMP)
-	$(TIMED) CI=true $(PY) -m pytest --nbval-lax -p no:cacheprovider course/
+	$(TIMED) CI=true $(PY) -m pytest -p nbval --nbval-lax -p no:cacheprovider course/
 
 # JupyterLab in headless Chromium (Debian's chromium, driven by Playwright); screenshots of
 # failures in build/browser/

@@ -270,6 +270,8 @@ def test_a_released_notebook_runs_in_smoke_mode_with_untouched_stubs(bundle):
         bundle,
         "-m",
         "pytest",
+        "-p",
+        "nbval",
         "--nbval-lax",
         "-p",
         "no:cacheprovider",

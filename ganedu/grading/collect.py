@@ -43,7 +43,6 @@ from ganedu.grading.policy import check_exercise
 from ganedu.grading.sandbox import Sandbox, find_sandbox, run_sandboxed
 from ganedu.grading.stubs import exercise_names, repository_root
 from ganedu.grading.submissions import StudentFiles, discover
-from ganedu.threads import usable_cores
 
 # Every chapter's reference solution passes with 1.0 GiB (0.5 GiB is too little: the chapter's
 # process starts with torch loaded); 1.5 GiB leaves room, and stops a 2 GiB allocation.
@@ -74,6 +73,8 @@ class Options:
 def default_jobs(memory_gib: float) -> int:
     """Students graded at a time: each grades two chapters at once, so half the usable cores,
     and as many as twice the chapter memory limit fits in the memory available now."""
+    from ganedu.threads import usable_cores  # imports PyTorch: only when collect runs
+
     cores = len(usable_cores())
     try:
         available = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
