@@ -45,6 +45,7 @@ from pathlib import Path
 from ganedu.files import cache_dir
 
 IDLE_MINUTES = 10.0
+REQUEST_S = 10.0  # how long a connection may take to send its request
 # set by a terminal or a login, not by the user: two terminals of one user share a warm process
 VOLATILE = {
     "PWD", "OLDPWD", "SHLVL", "_", "COLUMNS", "LINES", "TERM_SESSION_ID", "WINDOWID", "SSH_CLIENT",
@@ -254,7 +255,7 @@ def serve(name: str, minutes: float) -> int:
             except TimeoutError:
                 return 0
             with conn:
-                conn.settimeout(None)
+                conn.settimeout(REQUEST_S)  # a client that connects and says nothing holds no one up
                 _fork(conn, listener)
     finally:
         if os.path.exists(path) and os.stat(path).st_ino == bound:
@@ -265,6 +266,7 @@ def _fork(conn: socket.socket, listener: socket.socket) -> None:
     uid = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[1]
     if uid != os.getuid():
         return  # another user's process: refused
+    fds: list[int] = []
     try:
         head, fds, _, _ = socket.recv_fds(conn, 8, 3)
         if len(fds) != 3 or len(head) != 8:
@@ -276,8 +278,8 @@ def _fork(conn: socket.socket, listener: socket.socket) -> None:
                 raise OSError("request cut short")
             request += chunk
         request = json.loads(request)
-    except (OSError, ValueError):
-        for fd in locals().get("fds", []):
+    except (OSError, ValueError):  # a timeout is an OSError too
+        for fd in fds:
             os.close(fd)
         return
     pid = os.fork()
@@ -288,6 +290,7 @@ def _fork(conn: socket.socket, listener: socket.socket) -> None:
     try:
         listener.close()
         _lock.close()  # the lock is the warm process's alone, not its children's
+        conn.settimeout(None)  # the command may run for hours
         _become(request, fds)
         conn.sendall(MESSAGE.pack(b"P", os.getpid()))
         threading.Thread(target=_listen, args=(conn,), daemon=True).start()

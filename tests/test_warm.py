@@ -206,6 +206,17 @@ except ConnectionError:
     assert not target.exists()
 
 
+def test_a_connection_that_says_nothing_does_not_hold_up_the_next_command(server):
+    env, top = server["env"], server["top"]
+    silent = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    silent.connect(str(next((top / "cache" / "ganedu" / "warm").glob("*.sock"))))
+    try:
+        after = run(["-c", SERVED, "sample", "run", "-n", "8", "--out", "after.npz"], env, top)
+    finally:
+        silent.close()
+    assert "served: 0" in after.stdout, after.stderr  # served once the silent one timed out
+
+
 def test_a_warm_process_killed_outright_is_replaced(server):
     env, top, pid = server["env"], server["top"], server["pid"]
     sock = next((top / "cache" / "ganedu" / "warm").glob("*.sock"))
