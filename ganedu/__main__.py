@@ -450,10 +450,11 @@ def run() -> None:
 
     if not warm.wanted(argv):
         exit_quickly(main(argv))
-    status = warm.served(argv)
+    name = warm.key()  # which warm process may serve this command: the same one it would start
+    status = warm.served(argv, name)
     if status is None:
         status = main(argv)
-        warm.start()
+        warm.start(name)
     exit_quickly(status)
 
 

@@ -132,12 +132,13 @@ def _socket_path(name: str) -> str | None:
 # --- the client: `python -m ganedu ARGS` -------------------------------------------------------------
 
 
-def served(argv: list[str]) -> int | None:
-    """Run ``argv`` in this user's warm process; its exit status, or ``None`` when none could take it.
+def served(argv: list[str], name: str) -> int | None:
+    """Run ``argv`` in the warm process ``name`` (:func:`key`); its exit status, or ``None`` when none
+    could take it.
 
     ``None`` means nothing of the command ran: the caller runs it itself.
     """
-    path = _socket_path(key())
+    path = _socket_path(name)
     if path is None:
         return None
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -189,11 +190,10 @@ def _wait(conn: socket.socket) -> int:
         except OSError:
             pass
 
-    for signum in FORWARDED:
-        signal.signal(signum, forward)
+    before = {signum: signal.signal(signum, forward) for signum in FORWARDED}
     kind, status = _receive(conn)
-    for signum in FORWARDED:
-        signal.signal(signum, signal.SIG_DFL if signum != signal.SIGINT else signal.default_int_handler)
+    for signum, handler in before.items():
+        signal.signal(signum, handler)
     conn.close()
     if kind != b"X":
         print("ganedu: error: the command's process ended without an exit status (killed?)", file=sys.stderr)
@@ -201,9 +201,9 @@ def _wait(conn: socket.socket) -> int:
     return status
 
 
-def start() -> None:
-    """Start a warm process in the background for the commands after this one (if none is running)."""
-    name = key()
+def start(name: str) -> None:
+    """Start the warm process ``name`` (:func:`key`) in the background for the commands after this one;
+    it gives way if one of that name is already running."""
     if _socket_path(name) is None:
         return
     subprocess.Popen(

@@ -117,10 +117,12 @@ def run_cli(*args, prefix: list[str] = (), timeout: float = 120) -> tuple[int, s
     return finish(ganedu_cli(*args, prefix=prefix), timeout)
 
 
-def wait_for(condition, timeout: float = 60, every: float = 0.001) -> None:
-    """Poll ``condition()`` until it is true; fail the test after ``timeout`` seconds."""
+def wait_for(condition, timeout: float = 60, every: float = 0.001, what: str = ""):
+    """Poll ``condition()`` until it is true and return what it returned; fail the test after
+    ``timeout`` seconds, naming ``what`` (else the condition's docstring) it waited for."""
     deadline = time.monotonic() + timeout
-    while not condition():
+    while not (found := condition()):
         if time.monotonic() > deadline:
-            pytest.fail(f"gave up after {timeout:g} s waiting for {condition.__doc__ or condition}")
+            pytest.fail(f"gave up after {timeout:g} s waiting for {what or condition.__doc__ or condition}")
         time.sleep(every)
+    return found

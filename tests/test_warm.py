@@ -22,9 +22,10 @@ import torch
 
 from ganedu import warm
 from ganedu.__main__ import WARM_COMMANDS
+from tests import real_faults
 
 ROOT = Path(__file__).resolve().parents[1]
-SERVED = "import sys; from ganedu import warm; print('served:', warm.served(sys.argv[1:]))"
+SERVED = "import sys; from ganedu import warm; print('served:', warm.served(sys.argv[1:], warm.key()))"
 
 
 def run(args, env, cwd, prefix=(), **kwargs) -> subprocess.CompletedProcess:
@@ -39,13 +40,8 @@ def living(env) -> list[int]:
 
 
 def wait_for(condition, seconds: float, what: str):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"waited {seconds:.0f} s for {what}")
+    """:func:`real_faults.wait_for`, polling every 0.2 s: some conditions start a process."""
+    return real_faults.wait_for(condition, seconds, every=0.2, what=what)
 
 
 def listening(top: Path) -> bool:
